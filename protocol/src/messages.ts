@@ -1,0 +1,203 @@
+// TypeScript shapes of the messages in proto/aip.proto (camelCase, as
+// protobufjs names them). 64-bit integers are plain numbers: every one we
+// carry (seq, ms timestamps, byte counts) stays far below 2^53.
+
+export interface Capabilities {
+  os: string;
+  arch: string;
+  labels: string[];
+  features: string[];
+  slots: number;
+  cpus: number;
+  memoryMb: number;
+  gpus: number;
+  executors: string[];
+  hostname: string;
+}
+
+export interface TaskReport {
+  constellationId: string;
+  taskId: string;
+  attempt: number;
+  state: 'running' | 'finished' | 'interrupted' | string;
+}
+
+export interface Hello {
+  protocolVersions: number[];
+  deviceId: string;
+  deviceName: string;
+  credential: string;
+  capabilities: Capabilities;
+  resumeSessionId: string;
+  resumeAck: number;
+  agentVersion: string;
+  running: TaskReport[];
+}
+
+export interface Welcome {
+  protocolVersion: number;
+  sessionId: string;
+  deviceId: string;
+  resumeAck: number;
+  resumed: boolean;
+  heartbeatIntervalMs: number;
+  leaseMs: number;
+  maxFrameBytes: number;
+}
+
+export interface Heartbeat {
+  running: number;
+  freeSlots: number;
+  batteryPercent: number;
+  thermalCelsius: number;
+  loadAvg: number;
+}
+
+export interface ExecutorSpec {
+  kind: string;
+  command: string;
+  env: Record<string, string>;
+  cwd: string;
+  argsJson: string;
+}
+
+export interface OutputSpec {
+  name: string;
+  source: 'stdout' | 'file' | 'json' | string;
+  path: string;
+}
+
+export interface TaskRef {
+  constellationId: string;
+  taskId: string;
+  attempt: number;
+}
+
+export interface Assign extends TaskRef {
+  leaseMs: number;
+  executor: ExecutorSpec;
+  inputs: Record<string, string>;
+  timeoutMs: number;
+  outputs: OutputSpec[];
+}
+
+export type Accept = TaskRef;
+
+export interface Reject extends TaskRef {
+  code: string;
+  reason: string;
+}
+
+export interface Progress extends TaskRef {
+  fraction: number;
+  message: string;
+}
+
+export type LogStream = 'STDOUT' | 'STDERR' | 'SYSTEM';
+
+export interface LogChunk extends TaskRef {
+  stream: LogStream;
+  data: Uint8Array;
+  offset: number;
+}
+
+export type ResultOutcome = 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'CANCELLED' | 'INTERRUPTED';
+
+export interface Result extends TaskRef {
+  outcome: ResultOutcome;
+  exitCode: number;
+  signal: string;
+  outputs: Record<string, string>;
+  error: string;
+  startedAtMs: number;
+  endedAtMs: number;
+  stdoutBytes: number;
+  stderrBytes: number;
+}
+
+export interface Cancel extends TaskRef {
+  reason: string;
+}
+
+export interface LeaseRenewal extends TaskRef {
+  leaseMs: number;
+}
+
+export interface Drain {
+  reason: string;
+}
+
+export interface Goodbye {
+  reason: string;
+}
+
+export interface ProtocolErrorBody {
+  code: string;
+  message: string;
+  fatal: boolean;
+}
+
+export type AckOnly = Record<string, never>;
+
+export interface Enroll {
+  token: string;
+  deviceName: string;
+  capabilities: Capabilities;
+}
+
+export interface Enrolled {
+  deviceId: string;
+  credential: string;
+  labels: string[];
+}
+
+/** Every message kind that can ride in an Envelope, keyed by its oneof name. */
+export interface BodyMap {
+  hello: Hello;
+  welcome: Welcome;
+  heartbeat: Heartbeat;
+  assign: Assign;
+  accept: Accept;
+  reject: Reject;
+  progress: Progress;
+  log: LogChunk;
+  result: Result;
+  cancel: Cancel;
+  leaseRenewal: LeaseRenewal;
+  drain: Drain;
+  goodbye: Goodbye;
+  error: ProtocolErrorBody;
+  ackOnly: AckOnly;
+  enroll: Enroll;
+  enrolled: Enrolled;
+  taskReport: TaskReport;
+}
+
+export type BodyType = keyof BodyMap;
+
+/** A tagged message body: `{ type: 'assign', value: {...} }`. */
+export type Body = { [K in BodyType]: { type: K; value: BodyMap[K] } }[BodyType];
+
+export interface Envelope {
+  seq: number;
+  ack: number;
+  sentAtMs: number;
+  body: Body;
+}
+
+/** Messages that are sequenced and replayed after a reconnect. */
+export const RELIABLE_TYPES: ReadonlySet<BodyType> = new Set<BodyType>([
+  'assign',
+  'accept',
+  'reject',
+  'progress',
+  'log',
+  'result',
+  'cancel',
+  'leaseRenewal',
+  'drain',
+  'taskReport',
+]);
+
+export const PROTOCOL_VERSION = 1;
+export const SUPPORTED_PROTOCOL_VERSIONS: readonly number[] = [1];
