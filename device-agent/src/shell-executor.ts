@@ -1,0 +1,341 @@
+// The `shell` executor: runs an Assign's command line in its own process
+// group, streams its output with a per-attempt cap, enforces the timeout and
+// cancellation by killing the whole tree, and turns the end into a Result.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import type { Assign, Result, ResultOutcome, TaskRef } from '@orrery/protocol';
+import { groupAlive, killTree } from './process-tree.js';
+import { extractOutputs, trimTrailingNewline } from './task-outputs.js';
+import { parseProgressLines, type ProgressUpdate } from './progress-marker.js';
+
+export const DEFAULT_MAX_FORWARD_BYTES = 8 * 1024 * 1024;
+export const DEFAULT_MAX_CAPTURE_BYTES = 1024 * 1024;
+export const DEFAULT_KILL_GRACE_MS = 5_000;
+/** Inputs longer than this go only to files: Linux refuses env strings over 128 KiB. */
+const MAX_ENV_INPUT_BYTES = 64 * 1024;
+
+export interface ShellExecutorOptions {
+  /** Per-attempt work dirs are created under it. */
+  workRoot: string;
+  /** Output bytes (stdout+stderr) forwarded per attempt; beyond it output is dropped. */
+  maxForwardBytes?: number;
+  /** Bytes of stdout (and of an output file) kept for outputs. */
+  maxCaptureBytes?: number;
+  /** Between SIGTERM and SIGKILL. */
+  killGraceMs?: number;
+  /** Environment the task inherits; default process.env. */
+  baseEnv?: NodeJS.ProcessEnv;
+  /** Keep default work dirs after the attempt (debugging). */
+  keepWorkDirs?: boolean;
+}
+
+export interface AttemptHooks {
+  /** A slice of stdout/stderr; offset is the byte offset within that stream. */
+  onOutput?(stream: 'STDOUT' | 'STDERR', data: Uint8Array, offset: number): void;
+  /** A note from the executor for the SYSTEM stream (truncation, kills). */
+  onNote?(text: string): void;
+  onProgress?(update: ProgressUpdate): void;
+  /** The process is running with this pid (= its process group id on POSIX). */
+  onSpawn?(pid: number): void;
+}
+
+export interface RunningAttempt {
+  readonly ref: TaskRef;
+  readonly cwd: string;
+  pid(): number | undefined;
+  readonly done: Promise<Result>;
+  cancel(reason?: string): void;
+  /** Skip the SIGTERM grace period of a kill in progress. */
+  hurry(): void;
+}
+
+/** ORRERY_INPUT_<NAME>: upper-case, anything outside [A-Z0-9_] becomes '_'. */
+export function inputEnvName(name: string): string {
+  return `ORRERY_INPUT_${name.toUpperCase().replace(/[^A-Z0-9_]/g, '_')}`;
+}
+
+function safeSegment(s: string): string {
+  const cleaned = s.replace(/[^A-Za-z0-9._-]/g, '_').replace(/^\.+/, '_');
+  return cleaned === '' ? '_' : cleaned.slice(0, 100);
+}
+
+export class ShellExecutor {
+  readonly workRoot: string;
+  private readonly maxForward: number;
+  private readonly maxCapture: number;
+  private readonly graceMs: number;
+  private readonly baseEnv: NodeJS.ProcessEnv;
+  private readonly keepWorkDirs: boolean;
+
+  constructor(opts: ShellExecutorOptions) {
+    this.workRoot = opts.workRoot;
+    this.maxForward = opts.maxForwardBytes ?? DEFAULT_MAX_FORWARD_BYTES;
+    this.maxCapture = opts.maxCaptureBytes ?? DEFAULT_MAX_CAPTURE_BYTES;
+    this.graceMs = opts.killGraceMs ?? DEFAULT_KILL_GRACE_MS;
+    this.baseEnv = opts.baseEnv ?? process.env;
+    this.keepWorkDirs = opts.keepWorkDirs ?? false;
+  }
+
+  defaultWorkDir(ref: TaskRef): string {
+    return path.join(this.workRoot, safeSegment(ref.constellationId), safeSegment(ref.taskId), String(ref.attempt));
+  }
+
+  run(assign: Assign, hooks: AttemptHooks = {}): RunningAttempt {
+    return new ShellAttempt(this, assign, hooks, {
+      maxForward: this.maxForward,
+      maxCapture: this.maxCapture,
+      graceMs: this.graceMs,
+      baseEnv: this.baseEnv,
+      keepWorkDirs: this.keepWorkDirs,
+    });
+  }
+}
+
+interface AttemptLimits {
+  maxForward: number;
+  maxCapture: number;
+  graceMs: number;
+  baseEnv: NodeJS.ProcessEnv;
+  keepWorkDirs: boolean;
+}
+
+type StopCause = { kind: 'timeout' } | { kind: 'cancel'; reason: string };
+
+class ShellAttempt implements RunningAttempt {
+  readonly ref: TaskRef;
+  readonly cwd: string;
+  readonly done: Promise<Result>;
+  private child: ChildProcess | undefined;
+  private readonly ownsCwd: boolean;
+  private readonly base: string;
+  private readonly startedAtMs = Date.now();
+  private stop: StopCause | undefined;
+  private kill: { hurry(): void; done: Promise<void> } | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private forwarded = 0;
+  private truncatedNoted = false;
+  private readonly bytes = { STDOUT: 0, STDERR: 0 };
+  private readonly captured: Buffer[] = [];
+  private capturedBytes = 0;
+  private captureOverflow = false;
+  private progressTail = '';
+  private resolve!: (r: Result) => void;
+
+  constructor(
+    executor: ShellExecutor,
+    private readonly assign: Assign,
+    private readonly hooks: AttemptHooks,
+    private readonly limits: AttemptLimits,
+  ) {
+    const { constellationId, taskId, attempt } = assign;
+    this.ref = { constellationId, taskId, attempt };
+    this.done = new Promise<Result>((r) => {
+      this.resolve = r;
+    });
+    const spec = assign.executor;
+    const base = executor.defaultWorkDir(this.ref);
+    this.base = base;
+    this.ownsCwd = !(spec.cwd && path.isAbsolute(spec.cwd)) && !limits.keepWorkDirs;
+    this.cwd = spec.cwd ? path.resolve(base, spec.cwd) : base;
+    try {
+      mkdirSync(this.cwd, { recursive: true });
+      this.start(base);
+    } catch (err) {
+      this.finish({ exitCode: -1, signal: '', error: `AGENT_SPAWN_FAILED: ${(err as Error).message}` });
+    }
+  }
+
+  pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  private buildEnv(base: string): NodeJS.ProcessEnv {
+    const env: NodeJS.ProcessEnv = { ...this.limits.baseEnv, ...this.assign.executor.env };
+    const inputs = Object.entries(this.assign.inputs ?? {});
+    if (inputs.length > 0) {
+      // Inputs also go to files, so values too large for the environment still arrive.
+      const dir = path.join(base, '.orrery', 'inputs');
+      mkdirSync(dir, { recursive: true });
+      env.ORRERY_INPUTS_DIR = dir;
+      for (const [name, value] of inputs) {
+        writeFileSync(path.join(dir, safeSegment(name)), value);
+        if (Buffer.byteLength(value) <= MAX_ENV_INPUT_BYTES) env[inputEnvName(name)] = value;
+        else this.note(`input '${name}' is too large for the environment; read it from $ORRERY_INPUTS_DIR`);
+      }
+    }
+    env.ORRERY_CONSTELLATION_ID = this.ref.constellationId;
+    env.ORRERY_TASK_ID = this.ref.taskId;
+    env.ORRERY_ATTEMPT = String(this.ref.attempt);
+    env.ORRERY_WORK_DIR = this.cwd;
+    return env;
+  }
+
+  private start(base: string): void {
+    const command = this.assign.executor.command;
+    const win = process.platform === 'win32';
+    const child = spawn(win ? (process.env.ComSpec ?? 'cmd.exe') : '/bin/sh', win ? ['/d', '/s', '/c', command] : ['-c', command], {
+      cwd: this.cwd,
+      env: this.buildEnv(base),
+      // Leads its own process group, so the whole tree can be signalled.
+      detached: !win,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      windowsHide: true,
+      windowsVerbatimArguments: win,
+    });
+    this.child = child;
+    let exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+    let closed = false;
+    child.stdout?.on('data', (d: Buffer) => this.onData('STDOUT', d));
+    child.stderr?.on('data', (d: Buffer) => this.onData('STDERR', d));
+    child.on('error', (err) => {
+      // Spawn failure (ENOENT, EACCES...): no exit event follows.
+      if (!exit) this.finish({ exitCode: -1, signal: '', error: `AGENT_SPAWN_FAILED: ${err.message}` });
+    });
+    child.on('exit', (code, signal) => {
+      exit = { code, signal };
+      if (this.timer) clearTimeout(this.timer);
+      const pid = child.pid;
+      // Leftovers in the group (background jobs) die with the task; they would
+      // otherwise hold the pipes open and keep the attempt from finishing.
+      if (pid && !process.platform.startsWith('win') && groupAlive(pid)) {
+        this.kill ??= killTree(pid, this.limits.graceMs);
+      }
+      // A process that escaped the group (setsid) may still hold our pipes.
+      const safety = setTimeout(() => {
+        if (closed) return;
+        child.stdout?.destroy();
+        child.stderr?.destroy();
+        this.onExit(exit!);
+      }, this.limits.graceMs + 2_000);
+    });
+    child.on('close', () => {
+      closed = true;
+      if (exit) this.onExit(exit);
+    });
+    if (child.pid !== undefined) this.hooks.onSpawn?.(child.pid);
+    const timeoutMs = this.assign.timeoutMs;
+    if (timeoutMs > 0) {
+      this.timer = setTimeout(() => this.stopWith({ kind: 'timeout' }), timeoutMs);
+    }
+  }
+
+  private onData(stream: 'STDOUT' | 'STDERR', data: Buffer): void {
+    const offset = this.bytes[stream];
+    this.bytes[stream] += data.length;
+    if (stream === 'STDOUT') {
+      this.capture(data);
+      if (this.hooks.onProgress) this.scanProgress(data);
+    }
+    const room = this.limits.maxForward - this.forwarded;
+    if (room <= 0) return;
+    const slice = data.length <= room ? data : data.subarray(0, room);
+    this.forwarded += slice.length;
+    this.hooks.onOutput?.(stream, slice, offset);
+    if (slice.length < data.length && !this.truncatedNoted) {
+      this.truncatedNoted = true;
+      this.note(`output truncated: ${this.limits.maxForward} bytes forwarded, the rest of this attempt's output is dropped`);
+    }
+  }
+
+  private capture(data: Buffer): void {
+    if (this.captureOverflow) return;
+    const room = this.limits.maxCapture - this.capturedBytes;
+    if (data.length > room) {
+      this.captureOverflow = true;
+      return;
+    }
+    this.captured.push(data);
+    this.capturedBytes += data.length;
+  }
+
+  private scanProgress(data: Buffer): void {
+    const { updates, tail } = parseProgressLines(this.progressTail, data);
+    this.progressTail = tail;
+    for (const u of updates) this.hooks.onProgress?.(u);
+  }
+
+  private note(text: string): void {
+    this.hooks.onNote?.(text);
+  }
+
+  private stopWith(cause: StopCause): void {
+    if (this.stop) return;
+    this.stop = cause;
+    const pid = this.child?.pid;
+    if (cause.kind === 'timeout') {
+      this.note(`timed out after ${this.assign.timeoutMs} ms; killing the process tree`);
+    } else {
+      this.note(`cancelled${cause.reason ? `: ${cause.reason}` : ''}; killing the process tree`);
+    }
+    if (pid !== undefined && this.child?.exitCode === null && this.child.signalCode === null) {
+      this.kill = killTree(pid, this.limits.graceMs);
+    } else if (pid !== undefined && groupAlive(pid)) {
+      this.kill ??= killTree(pid, this.limits.graceMs);
+    }
+  }
+
+  cancel(reason = ''): void {
+    this.stopWith({ kind: 'cancel', reason });
+  }
+
+  hurry(): void {
+    this.kill?.hurry();
+  }
+
+  private onExit(exit: { code: number | null; signal: NodeJS.Signals | null }): void {
+    const end = { exitCode: exit.code ?? -1, signal: exit.signal ?? '', error: '' };
+    // The Result is only final once the whole tree is gone.
+    if (this.kill) void this.kill.done.then(() => this.finish(end));
+    else this.finish(end);
+  }
+
+  private finished = false;
+
+  private finish(end: { exitCode: number; signal: string; error: string }): void {
+    if (this.finished) return;
+    this.finished = true;
+    if (this.timer) clearTimeout(this.timer);
+    let outcome: ResultOutcome;
+    let error = end.error;
+    let outputs: Record<string, string> = {};
+    if (this.stop?.kind === 'cancel') {
+      outcome = 'CANCELLED';
+      error ||= this.stop.reason ? `cancelled: ${this.stop.reason}` : 'cancelled';
+    } else if (this.stop?.kind === 'timeout') {
+      outcome = 'TIMED_OUT';
+      error ||= `timed out after ${this.assign.timeoutMs} ms`;
+    } else if (error === '' && end.exitCode === 0) {
+      const extraction = extractOutputs(this.assign.outputs ?? [], {
+        stdout: trimTrailingNewline(Buffer.concat(this.captured).toString('utf8')),
+        stdoutTruncated: this.captureOverflow,
+        cwd: this.cwd,
+        maxBytes: this.limits.maxCapture,
+      });
+      if (extraction.ok) {
+        outcome = 'SUCCEEDED';
+        outputs = extraction.outputs;
+      } else {
+        outcome = 'FAILED';
+        error = `AGENT_OUTPUT_FAILED: ${extraction.error}`;
+      }
+    } else {
+      outcome = 'FAILED';
+      if (error === '') error = end.signal ? `killed by ${end.signal}` : `exit code ${end.exitCode}`;
+    }
+    this.captured.length = 0;
+    if (this.ownsCwd) rmSync(this.base, { recursive: true, force: true });
+    this.resolve({
+      ...this.ref,
+      outcome,
+      exitCode: end.signal ? -1 : end.exitCode,
+      signal: end.signal,
+      outputs,
+      error,
+      startedAtMs: this.startedAtMs,
+      endedAtMs: Date.now(),
+      stdoutBytes: this.bytes.STDOUT,
+      stderrBytes: this.bytes.STDERR,
+    });
+  }
+}
