@@ -1,2 +1,17 @@
 export * from './messages.js';
 export type * from './contracts.js';
+export { decodeEnvelope, encodeEnvelope, envelopeBodyTypes } from './codec.js';
+export { isProtocolError, ProtocolError, TERMINAL_ERROR_CODES } from './errors.js';
+export { type AipLogger, silentLogger } from './logger.js';
+export { AGENT_SENDS, ORCHESTRATOR_SENDS } from './directions.js';
+export { resolveProtoPath } from './proto-path.js';
+export { ReliableLink, type ReliableLinkOptions, type Receipt } from './session/reliable-link.js';
+export { AipServer, type AipServerConfig, type TlsServerOptions } from './server/aip-server.js';
+export { AipServerSession } from './server/server-session.js';
+export { negotiateVersion } from './server/negotiate.js';
+export { AipClient, type AipClientConfig } from './client/aip-client.js';
+export { enrollDevice, type EnrollOptions } from './client/enroll.js';
+export { backoffDelay } from './client/backoff.js';
+export { dialChannel, type DialOptions } from './transport/dial.js';
+export { DEFAULT_MAX_FRAME_BYTES } from './transport/frame-limit.js';
+export { AIP_CONNECT_PATH, aipServiceDefinition } from './transport/grpc-service.js';

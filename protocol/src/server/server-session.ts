@@ -1,0 +1,217 @@
+// Orchestrator side of one device's logical session. It outlives single
+// connections: a dropped connection leaves it resumable for the retention
+// period, with unacknowledged messages kept for replay.
+import { EventEmitter } from 'node:events';
+import { decodeEnvelope, encodeEnvelope } from '../codec.js';
+import type { AipErrorCode, Channel, ServerSession } from '../contracts.js';
+import { AGENT_SENDS } from '../directions.js';
+import { ProtocolError } from '../errors.js';
+import type { AipLogger } from '../logger.js';
+import type { Body, Envelope, Hello } from '../messages.js';
+import { ReliableLink } from '../session/reliable-link.js';
+
+export interface ServerSessionConfig {
+  sessionId: string;
+  deviceId: string;
+  maxFrameBytes: number;
+  retentionMs: number;
+  ackDelayMs: number;
+  logger: AipLogger;
+  onEnd: (session: AipServerSession) => void;
+}
+
+export class AipServerSession extends EventEmitter implements ServerSession {
+  readonly sessionId: string;
+  readonly deviceId: string;
+  hello!: Hello;
+  /** Highest protocol version agreed on the latest connection. */
+  protocolVersion = 0;
+  /** Wall-clock ms of the last frame received on the live connection. */
+  lastFrameAt = 0;
+  private channel: Channel | undefined;
+  private ended = false;
+  private retentionTimer: NodeJS.Timeout | undefined;
+  private readonly link: ReliableLink;
+
+  constructor(private readonly config: ServerSessionConfig) {
+    super();
+    this.sessionId = config.sessionId;
+    this.deviceId = config.deviceId;
+    this.link = new ReliableLink({
+      maxFrameBytes: config.maxFrameBytes,
+      ackDelayMs: config.ackDelayMs,
+    });
+  }
+
+  get connected(): boolean {
+    return this.channel !== undefined;
+  }
+
+  get isEnded(): boolean {
+    return this.ended;
+  }
+
+  /** Highest agent seq received (Welcome.resume_ack on resume). */
+  get lastReceived(): number {
+    return this.link.lastReceived;
+  }
+
+  /** Reliable messages sent to the agent and not yet acknowledged. */
+  get unacked(): number {
+    return this.link.unacked;
+  }
+
+  override on(event: 'message', handler: (body: Body) => void): this;
+  override on(event: 'heartbeat', handler: (hb: import('../messages.js').Heartbeat) => void): this;
+  override on(event: 'disconnect', handler: (reason: string) => void): this;
+  override on(event: 'resume', handler: () => void): this;
+  override on(event: 'end', handler: (reason: string) => void): this;
+  // biome-ignore lint/suspicious/noExplicitAny: EventEmitter overload signature
+  override on(event: string, handler: (...args: any[]) => void): this {
+    return super.on(event, handler);
+  }
+
+  send(body: Body): void {
+    if (this.ended) {
+      this.config.logger.debug({ deviceId: this.deviceId, type: body.type }, 'aip send on ended session dropped');
+      return;
+    }
+    this.link.send(body);
+  }
+
+  terminate(code: AipErrorCode, message: string): void {
+    if (this.ended) return;
+    this.kick(code, message);
+    this.end(`terminated: ${code}`);
+  }
+
+  /**
+   * Binds a new connection (new session or resume), sends Welcome, replays
+   * what the agent has not acknowledged. The caller has already replaced any
+   * previous connection.
+   */
+  attach(channel: Channel, hello: Hello, version: number, welcome: Body, resumed: boolean): void {
+    this.clearRetention();
+    this.hello = hello;
+    this.protocolVersion = version;
+    this.channel = channel;
+    this.lastFrameAt = Date.now();
+    this.link.attach(channel);
+    channel.onFrame((bytes) => this.onFrame(channel, bytes));
+    channel.onClose((reason) => this.onChannelClose(channel, reason));
+    this.link.sendControl(welcome);
+    this.link.replay(resumed ? hello.resumeAck : 0);
+  }
+
+  /** Feeds a frame that arrived on `channel` before the session existed. */
+  onFrame(channel: Channel, bytes: Uint8Array): void {
+    if (channel !== this.channel) return;
+    this.lastFrameAt = Date.now();
+    let env: Envelope;
+    try {
+      env = decodeEnvelope(bytes, this.config.maxFrameBytes);
+      if (!AGENT_SENDS.has(env.body.type)) {
+        throw new ProtocolError('AIP_BAD_FRAME', `an agent may not send ${env.body.type}`);
+      }
+      if (env.body.type === 'hello' || env.body.type === 'enroll') {
+        throw new ProtocolError('AIP_OUT_OF_ORDER', `${env.body.type} after the handshake`);
+      }
+      this.dispatch(env);
+    } catch (err) {
+      this.protocolFailure(err);
+    }
+  }
+
+  /** Closes the live connection with a fatal Error frame; the session stays resumable. */
+  kick(code: AipErrorCode, message: string): void {
+    const channel = this.channel;
+    if (!channel) return;
+    channel.send(encodeEnvelope(errorEnvelope(code, message, this.link.lastReceived)));
+    this.detach(`${code}: ${message}`);
+    channel.close();
+  }
+
+  /** Ends the session for good. */
+  end(reason: string): void {
+    if (this.ended) return;
+    this.ended = true;
+    const channel = this.channel;
+    if (channel) {
+      this.detach(reason);
+      channel.close();
+    }
+    this.clearRetention();
+    this.link.dispose();
+    this.config.onEnd(this);
+    this.emit('end', reason);
+  }
+
+  private dispatch(env: Envelope): void {
+    const receipt = this.link.receive(env);
+    if (receipt === 'deliver') {
+      this.emit('message', env.body);
+      return;
+    }
+    if (receipt === 'duplicate') return;
+    const body = env.body;
+    switch (body.type) {
+      case 'heartbeat':
+        // The answer doubles as the agent's proof that we are alive.
+        this.link.sendControl({ type: 'ackOnly', value: {} });
+        this.emit('heartbeat', body.value);
+        return;
+      case 'goodbye':
+        this.end(`goodbye: ${body.value.reason}`);
+        return;
+      case 'error':
+        this.config.logger.warn({ deviceId: this.deviceId, ...body.value }, 'aip error from agent');
+        if (body.value.fatal && this.channel) {
+          const channel = this.channel;
+          this.detach(`agent error ${body.value.code}: ${body.value.message}`);
+          channel.close();
+        }
+        return;
+      default:
+        return; // ackOnly: the ack was applied by receive()
+    }
+  }
+
+  private protocolFailure(err: unknown): void {
+    const code = err instanceof ProtocolError ? err.code : 'AIP_INTERNAL';
+    const message = err instanceof Error ? err.message : String(err);
+    this.config.logger.warn({ deviceId: this.deviceId, code, message }, 'aip protocol error; closing connection');
+    this.kick(code, message);
+  }
+
+  private onChannelClose(channel: Channel, reason: string): void {
+    if (channel !== this.channel) return;
+    this.detach(reason);
+  }
+
+  private detach(reason: string): void {
+    if (!this.channel) return;
+    this.channel = undefined;
+    this.link.detach();
+    if (!this.ended) {
+      this.retentionTimer = setTimeout(() => this.end('retention expired'), this.config.retentionMs);
+      this.retentionTimer.unref();
+    }
+    this.emit('disconnect', reason);
+  }
+
+  private clearRetention(): void {
+    if (this.retentionTimer) {
+      clearTimeout(this.retentionTimer);
+      this.retentionTimer = undefined;
+    }
+  }
+}
+
+export function errorEnvelope(code: AipErrorCode, message: string, ack: number): Envelope {
+  return {
+    seq: 0,
+    ack,
+    sentAtMs: Date.now(),
+    body: { type: 'error', value: { code, message, fatal: true } },
+  };
+}
