@@ -1,0 +1,226 @@
+// The JSON shapes the dashboard reads from the orchestrator's HTTP API
+// (docs/http-api.md). Kept here on purpose instead of importing
+// orchestrator/src: the dashboard depends on the public API only, so it
+// describes just the fields it reads.
+
+export type DependencyKind = 'success' | 'completion' | 'failure' | 'condition';
+
+export type ConstellationStatus = 'draft' | 'running' | 'paused' | 'succeeded' | 'failed' | 'cancelled';
+
+export type TaskStatus =
+  | 'pending'
+  | 'ready'
+  | 'assigned'
+  | 'running'
+  | 'succeeded'
+  | 'failed'
+  | 'timed_out'
+  | 'cancelled'
+  | 'skipped';
+
+export const TASK_STATUSES: readonly TaskStatus[] = [
+  'pending',
+  'ready',
+  'assigned',
+  'running',
+  'succeeded',
+  'failed',
+  'timed_out',
+  'cancelled',
+  'skipped',
+];
+
+export const TERMINAL_TASK_STATUSES: ReadonlySet<TaskStatus> = new Set<TaskStatus>([
+  'succeeded',
+  'failed',
+  'timed_out',
+  'cancelled',
+  'skipped',
+]);
+
+export const TERMINAL_CONSTELLATION_STATUSES: ReadonlySet<ConstellationStatus> = new Set<ConstellationStatus>([
+  'succeeded',
+  'failed',
+  'cancelled',
+]);
+
+export interface TargetSelector {
+  device?: string;
+  labels?: string[];
+  os?: string;
+  arch?: string;
+  capabilities?: string[];
+  minMemoryMb?: number;
+  minCpus?: number;
+  gpus?: number;
+}
+
+export interface ExecutorSpec {
+  kind: string;
+  command?: string;
+  env?: Record<string, string>;
+  cwd?: string;
+  args?: Record<string, unknown>;
+}
+
+export interface RetryPolicy {
+  max: number;
+  initialBackoffMs: number;
+  maxBackoffMs: number;
+  multiplier: number;
+}
+
+export interface Dependency {
+  from: string;
+  to: string;
+  kind: DependencyKind;
+  condition?: string;
+}
+
+export interface TaskSpec {
+  id: string;
+  name: string;
+  description?: string;
+  target: TargetSelector;
+  executor: ExecutorSpec;
+  inputs: Record<string, string>;
+  outputs: Record<string, unknown>;
+  priority: number;
+  timeoutMs?: number;
+  retry: RetryPolicy;
+}
+
+export type AttemptOutcome = 'succeeded' | 'failed' | 'timed_out' | 'cancelled' | 'interrupted' | 'lost';
+
+export interface Attempt {
+  number: number;
+  deviceId: string;
+  assignedAt: number;
+  startedAt?: number;
+  endedAt?: number;
+  outcome?: AttemptOutcome;
+  exitCode?: number;
+  error?: string;
+  placement?: string;
+}
+
+export interface TaskProgress {
+  fraction: number;
+  message: string;
+}
+
+export interface TaskState {
+  spec: TaskSpec;
+  status: TaskStatus;
+  attempts: Attempt[];
+  outputs: Record<string, string>;
+  waitingReason?: string;
+  notBefore?: number;
+  progress?: TaskProgress;
+}
+
+export interface Constellation {
+  id: string;
+  name: string;
+  description?: string;
+  revision: number;
+  status: ConstellationStatus;
+  owner: string;
+  inputs: Record<string, string>;
+  tasks: Record<string, TaskState>;
+  dependencies: Dependency[];
+  createdAt: number;
+  updatedAt: number;
+}
+
+export type StatusCounts = Partial<Record<TaskStatus, number>>;
+
+export interface ConstellationSummary {
+  id: string;
+  name: string;
+  status: ConstellationStatus;
+  revision: number;
+  owner: string;
+  createdAt: number;
+  updatedAt: number;
+  counts: StatusCounts;
+}
+
+export type DeviceStatus = 'online' | 'draining' | 'lost' | 'offline';
+
+export interface DeviceView {
+  id: string;
+  name: string;
+  status: DeviceStatus;
+  labels: string[];
+  os: string;
+  arch: string;
+  features: string[];
+  slots: number;
+  running: number;
+  lastHeartbeatAt?: number | null;
+  connectedAt?: number | null;
+  load?: { batteryPercent?: number | null; thermalCelsius?: number | null; loadAvg?: number | number[] | null };
+}
+
+export type EditOperation =
+  | { op: 'cancel_task'; taskId: string }
+  | { op: 'retry_task'; taskId: string }
+  | { op: 'skip_task'; taskId: string };
+
+export interface EditBatch {
+  revision: number;
+  operations: EditOperation[];
+  author?: string;
+  comment?: string;
+}
+
+/** One entry of a problem+json `errors` array. */
+export interface ProblemItem {
+  code?: string;
+  path?: string;
+  line?: number;
+  column?: number;
+  message?: string;
+}
+
+export interface Problem {
+  type?: string;
+  title?: string;
+  status?: number;
+  code?: string;
+  detail?: string;
+  errors?: ProblemItem[];
+}
+
+// Server-Sent Event payloads (GET /v1/events).
+
+export interface TaskEvent {
+  constellationId: string;
+  taskId: string;
+  status: TaskStatus;
+  attempts: Attempt[];
+  outputs: Record<string, string>;
+  waitingReason?: string;
+  progress?: TaskProgress;
+}
+
+export type LogStream = 'stdout' | 'stderr' | 'system';
+
+export interface LogEvent {
+  constellationId: string;
+  taskId: string;
+  attempt: number;
+  stream: LogStream;
+  text: string;
+}
+
+export interface EditEvent {
+  constellationId: string;
+  revision: number;
+}
+
+export interface PlanResult {
+  graph: unknown;
+  source: 'llm' | 'template' | string;
+}

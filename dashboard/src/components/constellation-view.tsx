@@ -1,0 +1,117 @@
+import { useMemo, useState } from 'react';
+import type { ApiError } from '../api/api-error.js';
+import { api } from '../api/client.js';
+import { type Constellation, type DeviceView, TERMINAL_CONSTELLATION_STATUSES } from '../api/types.js';
+import { formatDateTime } from '../format/time.js';
+import { DagView } from '../graph/dag-view.js';
+import type { ConstellationHandle } from '../state/use-constellation.js';
+import { countStatuses, ProgressCounts } from './progress-counts.js';
+import { StatusBadge } from './status-badge.js';
+import { TaskDrawer } from './task-drawer.js';
+import { Timeline } from './timeline.js';
+
+interface Props {
+  handle: ConstellationHandle;
+  devices: ReadonlyMap<string, DeviceView>;
+  tab: 'graph' | 'timeline';
+  selectedTaskId: string | null;
+  onTab: (tab: 'graph' | 'timeline') => void;
+  onSelectTask: (taskId: string | null) => void;
+}
+
+export function ConstellationView({ handle, devices, tab, selectedTaskId, onTab, onSelectTask }: Props) {
+  const c = handle.data;
+  if (!c) {
+    return (
+      <main className="main center">
+        {handle.error ? <div className="inline-error">Could not load: {handle.error}</div> : <div className="muted">Loading…</div>}
+      </main>
+    );
+  }
+  return (
+    <main className="main with-drawer">
+      <div className="main-col">
+        <Header c={c} onChanged={handle.adopt} />
+        <div className="tabs">
+          <button type="button" className={tab === 'graph' ? 'tab active' : 'tab'} onClick={() => onTab('graph')}>
+            Graph
+          </button>
+          <button
+            type="button"
+            className={tab === 'timeline' ? 'tab active' : 'tab'}
+            data-testid="tab-timeline"
+            onClick={() => onTab('timeline')}
+          >
+            Timeline
+          </button>
+        </div>
+        {tab === 'graph' ? (
+          <DagView constellation={c} devices={devices} selectedTaskId={selectedTaskId} onSelectTask={onSelectTask} />
+        ) : (
+          <Timeline constellation={c} devices={devices} selectedTaskId={selectedTaskId} onSelectTask={onSelectTask} />
+        )}
+      </div>
+      {selectedTaskId && (
+        <TaskDrawer
+          constellation={c}
+          taskId={selectedTaskId}
+          devices={devices}
+          onClose={() => onSelectTask(null)}
+          onChanged={handle.adopt}
+        />
+      )}
+    </main>
+  );
+}
+
+function Header({ c, onChanged }: { c: Constellation; onChanged: (c: Constellation) => void }) {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const counts = useMemo(() => countStatuses(Object.values(c.tasks).map((t) => t.status)), [c.tasks]);
+  const terminal = TERMINAL_CONSTELLATION_STATUSES.has(c.status);
+  const act = (action: 'cancel' | 'pause' | 'resume') => {
+    setBusy(true);
+    setError(null);
+    api
+      .control(c.id, action)
+      .then(onChanged)
+      .catch((err: ApiError) => setError(`${err.code}: ${err.message}`))
+      .finally(() => setBusy(false));
+  };
+  return (
+    <header className="c-header" data-testid="constellation-header">
+      <div className="c-title">
+        <h1 data-testid="constellation-name">{c.name}</h1>
+        <StatusBadge status={c.status} testId="constellation-status" />
+      </div>
+      <div className="c-sub muted">
+        <span className="mono">{c.id}</span> · rev <span data-testid="constellation-revision">{c.revision}</span> · {c.owner} ·
+        created {formatDateTime(c.createdAt)}
+      </div>
+      <div className="c-header-row">
+        <ProgressCounts counts={counts} />
+        <div className="c-actions">
+          {c.status === 'paused' ? (
+            <button type="button" disabled={busy} onClick={() => act('resume')} data-testid="constellation-resume">
+              Resume
+            </button>
+          ) : (
+            <button type="button" disabled={busy || terminal} onClick={() => act('pause')} data-testid="constellation-pause">
+              Pause
+            </button>
+          )}
+          <button
+            type="button"
+            className="danger"
+            disabled={busy || terminal}
+            onClick={() => act('cancel')}
+            data-testid="constellation-cancel"
+          >
+            Cancel
+          </button>
+        </div>
+      </div>
+      {error && <div className="inline-error">{error}</div>}
+    </header>
+  );
+}

@@ -1,0 +1,90 @@
+import { useEffect, useLayoutEffect, useRef, useState } from 'react';
+import { api } from '../api/client.js';
+import { appendLog, emptyLogBuffer, type LogBuffer, logFromText } from '../format/log-buffer.js';
+import { useHubEvent } from '../state/use-hub.js';
+
+interface Props {
+  constellationId: string;
+  taskId: string;
+  /** Attempt to show; undefined before the first attempt exists. */
+  attempt: number | undefined;
+}
+
+/**
+ * Logs of one attempt: the stored text first (GET .../logs), then live `log`
+ * events appended. Events that arrive before the fetch answers are already in
+ * its text, so they are ignored; the buffer is capped so the DOM stays small.
+ */
+export function LogView({ constellationId, taskId, attempt }: Props) {
+  const [buf, setBuf] = useState<LogBuffer>(emptyLogBuffer);
+  const [error, setError] = useState<string | null>(null);
+  const [follow, setFollow] = useState(true);
+  const loaded = useRef(false);
+  const preRef = useRef<HTMLPreElement>(null);
+
+  useEffect(() => {
+    let cancelled = false;
+    loaded.current = false;
+    setBuf(emptyLogBuffer);
+    setError(null);
+    setFollow(true);
+    if (attempt === undefined) return;
+    api
+      .taskLogs(constellationId, taskId, attempt)
+      .then((text) => {
+        if (cancelled) return;
+        setBuf(logFromText(text));
+        loaded.current = true;
+      })
+      .catch((err: Error) => {
+        if (cancelled) return;
+        setError(err.message);
+        loaded.current = true; // still show what streams in
+      });
+    return () => {
+      cancelled = true;
+    };
+  }, [constellationId, taskId, attempt]);
+
+  useHubEvent('log', (ev) => {
+    if (!loaded.current || ev.constellationId !== constellationId || ev.taskId !== taskId || ev.attempt !== attempt) return;
+    setBuf((b) => appendLog(b, { stream: ev.stream, text: ev.text }));
+  });
+
+  // Keep the newest line in view unless the user scrolled up to read.
+  // biome-ignore lint/correctness/useExhaustiveDependencies: runs when the text grows
+  useLayoutEffect(() => {
+    const el = preRef.current;
+    if (el && follow) el.scrollTop = el.scrollHeight;
+  }, [buf, follow]);
+
+  const onScroll = () => {
+    const el = preRef.current;
+    if (!el) return;
+    const atBottom = el.scrollHeight - el.scrollTop - el.clientHeight < 24;
+    if (atBottom !== follow) setFollow(atBottom);
+  };
+
+  return (
+    <div className="logs">
+      {error && <div className="logs-error">Could not load logs: {error}</div>}
+      <pre ref={preRef} className="logs-pre" data-testid="task-logs" onScroll={onScroll}>
+        {buf.dropped > 0 && <span className="log-system">… {buf.dropped.toLocaleString()} earlier characters not shown …{'\n'}</span>}
+        {buf.chunks.map((c, i) => (
+          // Chunks only ever get appended or trimmed at the front; the index is stable enough here.
+          // biome-ignore lint/suspicious/noArrayIndexKey: see above
+          <span key={i} className={`log-${c.stream}`}>
+            {c.text}
+          </span>
+        ))}
+        {attempt === undefined && <span className="log-system">No attempt yet.</span>}
+        {attempt !== undefined && buf.size === 0 && !error && <span className="log-system">No output yet.</span>}
+      </pre>
+      {!follow && (
+        <button type="button" className="logs-follow" onClick={() => setFollow(true)}>
+          ↓ follow
+        </button>
+      )}
+    </div>
+  );
+}

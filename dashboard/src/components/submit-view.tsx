@@ -1,0 +1,151 @@
+import { useRef, useState } from 'react';
+import { ApiError } from '../api/api-error.js';
+import { api } from '../api/client.js';
+import type { Constellation } from '../api/types.js';
+import { toYaml } from '../format/to-yaml.js';
+import { ProblemBox } from './problem-box.js';
+
+type Format = 'yaml' | 'json';
+
+export const EXAMPLE_GRAPH = `# A graph: tasks and what they need. Edit, then Submit.
+name: hello-orrery
+tasks:
+  fetch:
+    run: echo "fetching" && sleep 1 && echo done
+  build:
+    run: echo "building"
+    needs: [fetch]
+  test:
+    run: echo "testing"
+    needs: [build]
+  report:
+    run: echo "report, whatever happened"
+    needs:
+      - { task: test, kind: completion }
+`;
+
+export function detectFormat(source: string): Format {
+  const first = source.trimStart()[0];
+  return first === '{' || first === '[' ? 'json' : 'yaml';
+}
+
+/** Character offset of the start of a 1-based line. */
+function lineOffset(text: string, line: number): [number, number] {
+  let start = 0;
+  for (let i = 1; i < line; i++) {
+    const nl = text.indexOf('\n', start);
+    if (nl < 0) break;
+    start = nl + 1;
+  }
+  const end = text.indexOf('\n', start);
+  return [start, end < 0 ? text.length : end];
+}
+
+export function SubmitView({ onSubmitted }: { onSubmitted: (c: Constellation) => void }) {
+  const [source, setSource] = useState(EXAMPLE_GRAPH);
+  const [formatChoice, setFormatChoice] = useState<'auto' | Format>('auto');
+  const [error, setError] = useState<ApiError | null>(null);
+  const [busy, setBusy] = useState(false);
+  const [prompt, setPrompt] = useState('');
+  const [planNote, setPlanNote] = useState<string | null>(null);
+  const [planFormat, setPlanFormat] = useState<Format>('yaml');
+  const textRef = useRef<HTMLTextAreaElement>(null);
+  const format = formatChoice === 'auto' ? detectFormat(source) : formatChoice;
+
+  const toError = (err: unknown) =>
+    err instanceof ApiError ? err : new ApiError(0, { title: 'Error', detail: err instanceof Error ? err.message : String(err) });
+
+  const submit = () => {
+    setBusy(true);
+    setError(null);
+    api
+      .submit(source, format)
+      .then(onSubmitted)
+      .catch((err) => setError(toError(err)))
+      .finally(() => setBusy(false));
+  };
+
+  const plan = () => {
+    if (!prompt.trim()) return;
+    setBusy(true);
+    setError(null);
+    setPlanNote(null);
+    api
+      .plan(prompt.trim())
+      .then((res) => {
+        setSource(planFormat === 'yaml' ? toYaml(res.graph) : `${JSON.stringify(res.graph, null, 2)}\n`);
+        setFormatChoice('auto');
+        setPlanNote(`Planned by ${res.source === 'llm' ? 'the language model' : `the ${res.source} planner`}. Review, then submit.`);
+      })
+      .catch((err) => setError(toError(err)))
+      .finally(() => setBusy(false));
+  };
+
+  const goToLine = (line: number) => {
+    const el = textRef.current;
+    if (!el) return;
+    const [start, end] = lineOffset(source, line);
+    el.focus();
+    el.setSelectionRange(start, end);
+    // Scroll the selected line into view (approximate: line height from computed style).
+    const lh = Number.parseFloat(getComputedStyle(el).lineHeight) || 18;
+    el.scrollTop = Math.max(0, (line - 3) * lh);
+  };
+
+  return (
+    <main className="main page submit-page">
+      <h1>Submit a constellation</h1>
+      <div className="plan-row">
+        <input
+          type="text"
+          value={prompt}
+          placeholder="Plan from a sentence, e.g. “build the repo on linux, run tests on two devices, then package”"
+          onChange={(e) => setPrompt(e.target.value)}
+          onKeyDown={(e) => {
+            if (e.key === 'Enter') plan();
+          }}
+          data-testid="plan-input"
+        />
+        <select value={planFormat} onChange={(e) => setPlanFormat(e.target.value as Format)} title="Show the plan as">
+          <option value="yaml">as YAML</option>
+          <option value="json">as JSON</option>
+        </select>
+        <button type="button" disabled={busy || !prompt.trim()} onClick={plan} data-testid="plan-button">
+          Plan
+        </button>
+      </div>
+      {planNote && <div className="note">{planNote}</div>}
+      <textarea
+        ref={textRef}
+        className="source"
+        value={source}
+        spellCheck={false}
+        onChange={(e) => setSource(e.target.value)}
+        onKeyDown={(e) => {
+          if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) submit();
+        }}
+        data-testid="submit-source"
+        aria-label="Graph source (YAML or JSON)"
+      />
+      <div className="submit-row">
+        <label>
+          format{' '}
+          <select
+            value={formatChoice}
+            onChange={(e) => setFormatChoice(e.target.value as 'auto' | Format)}
+            data-testid="submit-format"
+          >
+            <option value="auto">auto ({detectFormat(source)})</option>
+            <option value="yaml">YAML</option>
+            <option value="json">JSON</option>
+          </select>
+        </label>
+        <span className="muted small">Ctrl+Enter submits</span>
+        <button type="button" className="primary" disabled={busy || !source.trim()} onClick={submit} data-testid="submit-button">
+          Submit
+        </button>
+      </div>
+      {error && <ProblemBox error={error} onGoToLine={goToLine} />}
+    </main>
+  );
+}

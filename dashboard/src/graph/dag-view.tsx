@@ -1,0 +1,190 @@
+import { useMemo, useRef } from 'react';
+import type { Constellation, DeviceView, TaskState } from '../api/types.js';
+import { type GraphLayout, layoutGraph, midpoint, smoothPath, structureKey } from './layout.js';
+import { usePanZoom } from './use-pan-zoom.js';
+
+interface Props {
+  constellation: Constellation;
+  devices: ReadonlyMap<string, DeviceView>;
+  selectedTaskId: string | null;
+  onSelectTask: (taskId: string | null) => void;
+}
+
+const KINDS = ['success', 'completion', 'failure', 'condition'] as const;
+
+/** The live DAG: positions come from a layout memoised on structure, colours from live status. */
+export function DagView({ constellation, devices, selectedTaskId, onSelectTask }: Props) {
+  const svgRef = useRef<SVGSVGElement>(null);
+  const input = useMemo(
+    () => ({
+      tasks: Object.entries(constellation.tasks).map(([id, t]) => ({ id, name: t.spec.name || id })),
+      dependencies: constellation.dependencies,
+    }),
+    [constellation.tasks, constellation.dependencies],
+  );
+  const key = structureKey(input);
+  // Only a structural change re-runs dagre; status updates keep every position.
+  // biome-ignore lint/correctness/useExhaustiveDependencies: key captures the structure of input
+  const layout: GraphLayout = useMemo(() => layoutGraph(input), [key]);
+  const pz = usePanZoom(svgRef, layout, `${constellation.id}|${key}`);
+  const { x, y, k } = pz.transform;
+
+  return (
+    <div className="dag" data-testid="dag">
+      <svg
+        ref={svgRef}
+        className="dag-svg"
+        onPointerDown={pz.onPointerDown}
+        onClick={(e) => {
+          if (e.target === e.currentTarget && !pz.wasDragged()) onSelectTask(null);
+        }}
+        onKeyDown={(e) => {
+          if (e.key === 'Escape') onSelectTask(null);
+        }}
+        role="img"
+        aria-label={`Task graph of ${constellation.name}`}
+      >
+        <defs>
+          {KINDS.map((kind) => (
+            <marker
+              key={kind}
+              id={`arrow-${kind}`}
+              viewBox="0 0 10 10"
+              refX="9"
+              refY="5"
+              markerWidth="9"
+              markerHeight="9"
+              markerUnits="userSpaceOnUse"
+              orient="auto-start-reverse"
+            >
+              <path d="M0,0 L10,5 L0,10 z" className={`arrow arrow-${kind}`} />
+            </marker>
+          ))}
+        </defs>
+        <g transform={`translate(${x},${y}) scale(${k})`}>
+          {layout.edges.map((e) => {
+            const hl = selectedTaskId !== null && (e.from === selectedTaskId || e.to === selectedTaskId);
+            const mid = e.kind === 'condition' ? midpoint(e.points) : null;
+            return (
+              <g key={e.key} className={`edge edge-${e.kind}${hl ? ' hl' : ''}`} data-testid={`edge-${e.from}-${e.to}`}>
+                <path d={smoothPath(e.points)} markerEnd={`url(#arrow-${e.kind})`} />
+                {mid && (
+                  <g transform={`translate(${mid.x},${mid.y})`} className="edge-label">
+                    <rect x={-labelWidth(e.condition) / 2} y={-8} width={labelWidth(e.condition)} height={16} rx={4} />
+                    <text textAnchor="middle" dy="4">
+                      {truncate(e.condition ?? 'if', 24)}
+                    </text>
+                  </g>
+                )}
+              </g>
+            );
+          })}
+          {[...layout.nodes.values()].map((n) => {
+            const task = constellation.tasks[n.id];
+            if (!task) return null;
+            return (
+              <TaskNode
+                key={n.id}
+                id={n.id}
+                task={task}
+                x={n.x - n.width / 2}
+                y={n.y - n.height / 2}
+                width={n.width}
+                height={n.height}
+                devices={devices}
+                selected={n.id === selectedTaskId}
+                onClick={() => {
+                  if (!pz.wasDragged()) onSelectTask(n.id);
+                }}
+              />
+            );
+          })}
+        </g>
+      </svg>
+      <div className="dag-controls">
+        <button type="button" onClick={() => pz.zoomBy(1.25)} title="Zoom in">
+          +
+        </button>
+        <button type="button" onClick={() => pz.zoomBy(0.8)} title="Zoom out">
+          −
+        </button>
+        <button type="button" onClick={pz.fit} title="Fit to view">
+          fit
+        </button>
+      </div>
+      <Legend />
+    </div>
+  );
+}
+
+function labelWidth(condition: string | undefined): number {
+  return Math.min(160, 10 + 6.5 * truncate(condition ?? 'if', 24).length);
+}
+
+function truncate(s: string, n: number): string {
+  return s.length > n ? `${s.slice(0, n - 1)}…` : s;
+}
+
+interface NodeProps {
+  id: string;
+  task: TaskState;
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+  devices: ReadonlyMap<string, DeviceView>;
+  selected: boolean;
+  onClick: () => void;
+}
+
+function TaskNode({ id, task, x, y, width, height, devices, selected, onClick }: NodeProps) {
+  const last = task.attempts[task.attempts.length - 1];
+  const device = last ? (devices.get(last.deviceId)?.name ?? last.deviceId) : null;
+  let detail: string = task.status.replace('_', ' ');
+  if (task.attempts.length > 1) detail += ` · #${task.attempts.length}`;
+  if (device && task.status !== 'pending' && task.status !== 'ready') detail += ` · ${device}`;
+  else if (task.waitingReason && task.status === 'ready') detail += ' · waiting';
+  const progress = task.status === 'running' && task.progress ? Math.max(0, Math.min(1, task.progress.fraction)) : null;
+  return (
+    // biome-ignore lint/a11y/useSemanticElements: SVG has no <button>; a <g> with role=button is the accessible form
+    <g
+      className={`node status-${task.status}${selected ? ' selected' : ''}`}
+      transform={`translate(${x},${y})`}
+      data-testid={`node-${id}`}
+      data-status={task.status}
+      onClick={onClick}
+      onKeyDown={(e) => {
+        if (e.key === 'Enter' || e.key === ' ') onClick();
+      }}
+      tabIndex={0}
+      role="button"
+      aria-label={`${task.spec.name || id}: ${task.status}`}
+    >
+      <title>{task.waitingReason ? `${id}: ${task.waitingReason}` : `${id}: ${task.status}`}</title>
+      <rect className="node-bg" width={width} height={height} rx={9} />
+      <rect className="node-stripe" width={5} height={height} rx={2} />
+      <text className="node-name" x={16} y={22}>
+        {truncate(task.spec.name || id, 24)}
+      </text>
+      <text className="node-detail" x={16} y={40}>
+        {truncate(detail, 30)}
+      </text>
+      {progress !== null && <rect className="node-progress" x={5} y={height - 3} width={(width - 5) * progress} height={3} />}
+    </g>
+  );
+}
+
+function Legend() {
+  return (
+    <div className="dag-legend">
+      {KINDS.map((k) => (
+        <span key={k} className={`legend-item edge-${k}`}>
+          <svg width="26" height="8" aria-hidden="true">
+            <line x1="0" y1="4" x2="26" y2="4" />
+          </svg>
+          {k}
+        </span>
+      ))}
+    </div>
+  );
+}
