@@ -186,6 +186,7 @@ class ShellAttempt implements RunningAttempt {
     this.child = child;
     let exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
     let closed = false;
+    let safety: NodeJS.Timeout | undefined;
     child.stdout?.on('data', (d: Buffer) => this.onData('STDOUT', d));
     child.stderr?.on('data', (d: Buffer) => this.onData('STDERR', d));
     child.on('error', (err) => {
@@ -202,7 +203,7 @@ class ShellAttempt implements RunningAttempt {
         this.kill ??= killTree(pid, this.limits.graceMs);
       }
       // A process that escaped the group (setsid) may still hold our pipes.
-      const safety = setTimeout(() => {
+      safety = setTimeout(() => {
         if (closed) return;
         child.stdout?.destroy();
         child.stderr?.destroy();
@@ -211,6 +212,7 @@ class ShellAttempt implements RunningAttempt {
     });
     child.on('close', () => {
       closed = true;
+      if (safety) clearTimeout(safety);
       if (exit) this.onExit(exit);
     });
     if (child.pid !== undefined) this.hooks.onSpawn?.(child.pid);

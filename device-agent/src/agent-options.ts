@@ -1,0 +1,47 @@
+// Options of DeviceAgent, apart from its behaviour (agent.ts).
+import type { AipClientConfig, AipClientSession, Enroll, Enrolled } from '@orrery/protocol';
+import type { Logger } from 'pino';
+import type { ShellExecutorOptions } from './shell-executor.js';
+
+export type CreateSession = (config: AipClientConfig) => AipClientSession;
+export type EnrollFn = (req: { url: string; enroll: Enroll; caPem?: string }) => Promise<Enrolled>;
+
+export interface DeviceAgentOptions {
+  /** ws://, wss://, grpc:// or grpcs:// address of the orchestrator. */
+  serverUrl: string;
+  /** Device name shown in the orchestrator; default: hostname. */
+  name?: string;
+  labels?: string[];
+  /** Where the outbox, the attempt journal, work dirs and credentials live. */
+  dataDir: string;
+  /** Concurrent tasks; default = CPUs. */
+  slots?: number;
+  /** Override the stored identity (otherwise read from <dataDir>/credentials.json). */
+  deviceId?: string;
+  credential?: string;
+  /** One-time enrollment token, used when no credential is stored. */
+  enrollToken?: string;
+  /** PEM CA for wss:// / grpcs://. */
+  caPem?: string;
+  logger?: Logger;
+  /** Session factory; default: the protocol package's AipClient. */
+  createSession?: CreateSession;
+  /** Enrollment call; default: the protocol package's enrollDevice. */
+  enroll?: EnrollFn;
+  /** Shell executor limits (work dirs always live under dataDir/work). */
+  executor?: Omit<ShellExecutorOptions, 'workRoot'>;
+  reconnect?: { initialMs?: number; maxMs?: number };
+  /** How long stop() waits for the orchestrator to ack the outbox. Default 5 s. */
+  flushTimeoutMs?: number;
+  /** Recently finished attempts remembered to answer duplicate Assigns. Default 1024. */
+  rememberFinished?: number;
+  agentVersion?: string;
+}
+
+export interface StopOptions {
+  /** true: take no new work and let running tasks finish; false: kill them. */
+  drain?: boolean;
+  /** With drain: kill what still runs after this long. Default: wait forever. */
+  drainTimeoutMs?: number;
+  reason?: string;
+}

@@ -1,0 +1,434 @@
+// DeviceAgent: owns one AIP session and runs what the orchestrator assigns.
+// Durability rule: a Result is in the outbox before it is sent, and an
+// attempt is in the journal before its process starts, so a crash at any
+// point leads to exactly one Result per attempt (possibly INTERRUPTED).
+import { rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import {
+  AipClient,
+  type AipClientSession,
+  type Assign,
+  type Body,
+  type Cancel,
+  type Capabilities,
+  enrollDevice,
+  type Heartbeat,
+  type LogStream,
+  type Result,
+  type TaskReport,
+  type TaskRef,
+  type Welcome,
+} from '@orrery/protocol';
+import pino, { type Logger } from 'pino';
+import type { CreateSession, DeviceAgentOptions, EnrollFn, StopOptions } from './agent-options.js';
+import { AttemptJournal, processStartTicks } from './attempt-journal.js';
+import { probeCapabilities } from './capabilities.js';
+import { loadCredentials, saveCredentials } from './credentials.js';
+import { ensureDir } from './durable-file.js';
+import { AgentError, REJECT_CODES } from './errors.js';
+import { LoadSampler } from './load.js';
+import { Outbox } from './outbox.js';
+import { recoverInterrupted } from './recovery.js';
+import { type RunningAttempt, ShellExecutor } from './shell-executor.js';
+import { attemptKey, outboxKeyOf, resultKey } from './task-keys.js';
+import { AGENT_VERSION } from './version.js';
+
+interface LiveAttempt {
+  ref: TaskRef;
+  run: RunningAttempt;
+  startedAtMs: number;
+  systemOffset: number;
+  /** Killed because the agent stops: reported INTERRUPTED, not CANCELLED. */
+  interruptedByStop: boolean;
+}
+
+const defaultCreateSession: CreateSession = (config) => new AipClient(config);
+const defaultEnroll: EnrollFn = (req) => enrollDevice(req);
+
+export class DeviceAgent {
+  private readonly logger: Logger;
+  private readonly dataDir: string;
+  private readonly name: string;
+  private outbox!: Outbox;
+  private journal!: AttemptJournal;
+  private executor!: ShellExecutor;
+  private session: AipClientSession | undefined;
+  private caps!: Capabilities;
+  private readonly live = new Map<string, LiveAttempt>();
+  /** Recently finished attempts (insertion-ordered, bounded) for duplicate Assigns. */
+  private readonly finished = new Map<string, Result>();
+  private readonly load = new LoadSampler();
+  private state: 'new' | 'starting' | 'running' | 'stopping' | 'stopped' = 'new';
+  private draining = false;
+  private idleWaiters: Array<() => void> = [];
+  private fatalError: { code: string; message: string } | undefined;
+  private deviceId = '';
+  private readonly endListeners: Array<(why: string) => void> = [];
+
+  constructor(private readonly opts: DeviceAgentOptions) {
+    this.logger = opts.logger ?? pino({ level: 'silent' });
+    this.dataDir = path.resolve(opts.dataDir);
+    this.name = opts.name || os.hostname();
+  }
+
+  /** Capabilities sent in Hello (after start()). */
+  get capabilities(): Capabilities {
+    return this.caps;
+  }
+
+  get runningCount(): number {
+    return this.live.size;
+  }
+
+  get isDraining(): boolean {
+    return this.draining;
+  }
+
+  /** Called once when the session ends for good (fatal error, orchestrator Goodbye). */
+  onEnd(listener: (why: string) => void): void {
+    this.endListeners.push(listener);
+  }
+
+  async start(): Promise<void> {
+    if (this.state !== 'new') throw new AgentError('AGENT_NOT_STARTED', 'an agent can be started once');
+    this.state = 'starting';
+    ensureDir(this.dataDir);
+    this.outbox = new Outbox(path.join(this.dataDir, 'outbox'));
+    this.journal = new AttemptJournal(path.join(this.dataDir, 'running'));
+    const workRoot = path.join(this.dataDir, 'work');
+    this.executor = new ShellExecutor({ ...this.opts.executor, workRoot });
+    recoverInterrupted(this.journal, this.outbox, this.logger);
+    // Nothing runs yet, so leftover work dirs belong to dead attempts.
+    if (!this.opts.executor?.keepWorkDirs) rmSync(workRoot, { recursive: true, force: true });
+    for (const item of this.outbox.pending()) {
+      if (item.body.type === 'result') this.remember(item.body.value);
+    }
+
+    this.caps = probeCapabilities({
+      labels: this.opts.labels ?? [],
+      ...(this.opts.slots !== undefined ? { slots: this.opts.slots } : {}),
+    });
+    const creds = await this.identity();
+    this.deviceId = creds.deviceId;
+    const createSession = this.opts.createSession ?? defaultCreateSession;
+    const session = createSession({
+      url: this.opts.serverUrl,
+      deviceName: this.name,
+      ...(creds.deviceId ? { deviceId: creds.deviceId } : {}),
+      ...(creds.credential ? { credential: creds.credential } : {}),
+      capabilities: this.caps,
+      agentVersion: this.opts.agentVersion ?? AGENT_VERSION,
+      heartbeat: () => this.heartbeat(),
+      taskReports: () => this.taskReports(),
+      logger: this.logger.child({ component: 'aip' }),
+      ...(this.opts.reconnect ? { reconnect: this.opts.reconnect } : {}),
+      ...(this.opts.caPem ? { caPem: this.opts.caPem } : {}),
+    });
+    this.session = session;
+    session.on('welcome', (w) => this.onWelcome(w));
+    session.on('message', (body) => this.onMessage(body));
+    session.on('acked', (_seq, body) => this.onAcked(body));
+    session.on('disconnect', (reason) => this.logger.info({ reason }, 'disconnected from orchestrator'));
+    session.on('fatal', (code, message) => this.onFatal(code, message));
+    // What a previous run could not deliver goes first, in its original order.
+    const pending = this.outbox.pending();
+    for (const item of pending) session.send(item.body);
+    if (pending.length > 0) this.logger.info({ count: pending.length }, 're-sending undelivered messages');
+    this.state = 'running';
+    session.start();
+    this.logger.info(
+      { server: this.opts.serverUrl, name: this.name, slots: this.caps.slots, features: this.caps.features },
+      'agent started',
+    );
+  }
+
+  private async identity(): Promise<{ deviceId: string; credential: string }> {
+    const stored = loadCredentials(this.dataDir);
+    let deviceId = this.opts.deviceId ?? stored?.deviceId ?? '';
+    let credential = this.opts.credential ?? stored?.credential ?? '';
+    if (!credential && this.opts.enrollToken) {
+      const enroll = this.opts.enroll ?? defaultEnroll;
+      try {
+        const enrolled = await enroll({
+          url: this.opts.serverUrl,
+          enroll: { token: this.opts.enrollToken, deviceName: this.name, capabilities: this.caps },
+          ...(this.opts.caPem ? { caPem: this.opts.caPem } : {}),
+        });
+        deviceId = enrolled.deviceId;
+        credential = enrolled.credential;
+      } catch (err) {
+        throw new AgentError('AGENT_ENROLL_FAILED', `enrollment failed: ${(err as Error).message}`, { cause: err });
+      }
+      saveCredentials(this.dataDir, { deviceId, credential });
+      this.logger.info({ deviceId }, 'enrolled; credential stored');
+    }
+    return { deviceId, credential };
+  }
+
+  private onWelcome(w: Welcome): void {
+    this.logger.info({ sessionId: w.sessionId, resumed: w.resumed, deviceId: w.deviceId }, 'connected');
+    if (w.deviceId && w.deviceId !== this.deviceId) this.deviceId = w.deviceId;
+  }
+
+  private onFatal(code: string, message: string): void {
+    this.fatalError = { code, message };
+    this.logger.error({ code, message }, 'session ended by the orchestrator');
+    for (const l of this.endListeners.splice(0)) l(`${code}: ${message}`);
+  }
+
+  /** The fatal error that ended the session, if any. */
+  get fatal(): { code: string; message: string } | undefined {
+    return this.fatalError;
+  }
+
+  private onMessage(body: Body): void {
+    switch (body.type) {
+      case 'assign':
+        this.onAssign(body.value);
+        break;
+      case 'cancel':
+        this.onCancel(body.value);
+        break;
+      case 'drain':
+        this.draining = true;
+        this.logger.info({ reason: body.value.reason }, 'drain requested: taking no new work');
+        break;
+      case 'leaseRenewal':
+        break;
+      default:
+        this.logger.debug({ type: body.type }, 'ignoring message');
+    }
+  }
+
+  private onAcked(body: Body): void {
+    const key = outboxKeyOf(body);
+    if (key && this.outbox.remove(key)) this.logger.debug({ key }, 'delivered');
+  }
+
+  private send(body: Body): void {
+    try {
+      this.session?.send(body);
+    } catch (err) {
+      this.logger.warn({ err: (err as Error).message, type: body.type }, 'send failed');
+    }
+  }
+
+  /** Puts a message in the outbox first, then sends it. */
+  private sendDurable(body: Body): void {
+    const key = outboxKeyOf(body);
+    if (key) this.outbox.put(key, body);
+    this.send(body);
+  }
+
+  private reject(a: Assign, code: string, reason: string): void {
+    const { constellationId, taskId, attempt } = a;
+    this.logger.info({ attempt: attemptKey(a), code, reason }, 'rejecting assignment');
+    this.send({ type: 'reject', value: { constellationId, taskId, attempt, code, reason } });
+  }
+
+  private onAssign(a: Assign): void {
+    const key = attemptKey(a);
+    const ref: TaskRef = { constellationId: a.constellationId, taskId: a.taskId, attempt: a.attempt };
+    if (this.live.has(key)) {
+      // A replayed Assign for what already runs: confirm, do not run twice.
+      this.send({ type: 'accept', value: ref });
+      return;
+    }
+    const done = this.finishedResult(ref);
+    if (done) {
+      this.logger.info({ attempt: key }, 'duplicate assignment of a finished attempt; re-sending its result');
+      this.send({ type: 'result', value: done });
+      return;
+    }
+    if (this.draining || this.state !== 'running') {
+      this.reject(a, REJECT_CODES.draining, 'the agent is draining');
+      return;
+    }
+    const kind = a.executor?.kind || 'shell';
+    if (!this.caps.executors.includes(kind)) {
+      this.reject(a, REJECT_CODES.unsupportedExecutor, `executor '${kind}' is not available on this device`);
+      return;
+    }
+    if (!a.executor.command) {
+      this.reject(a, REJECT_CODES.badAssign, 'shell executor needs a command');
+      return;
+    }
+    if (this.live.size >= this.caps.slots) {
+      this.reject(a, REJECT_CODES.noFreeSlot, `all ${this.caps.slots} slots are busy`);
+      return;
+    }
+    const startedAtMs = Date.now();
+    this.journal.record({ ...ref, startedAtMs, pid: 0 });
+    this.send({ type: 'accept', value: ref });
+    this.logger.info({ attempt: key, command: a.executor.command.slice(0, 200) }, 'task started');
+    const entry: LiveAttempt = { ref, startedAtMs, systemOffset: 0, interruptedByStop: false, run: undefined as never };
+    this.live.set(key, entry);
+    entry.run = this.executor.run(a, {
+      onSpawn: (pid) => {
+        const ticks = processStartTicks(pid);
+        this.journal.record({ ...ref, startedAtMs, pid, ...(ticks ? { pidStartTicks: ticks } : {}) });
+      },
+      onOutput: (stream, data, offset) => this.sendLog(ref, stream, data, offset),
+      onNote: (text) => this.systemLine(entry, text, false),
+      onProgress: (u) => this.send({ type: 'progress', value: { ...ref, fraction: u.fraction, message: u.message } }),
+    });
+    entry.run.done.then(
+      (result) => this.onAttemptDone(entry, result),
+      (err) => this.logger.error({ err, attempt: key }, 'executor failed unexpectedly'),
+    );
+  }
+
+  private sendLog(ref: TaskRef, stream: LogStream, data: Uint8Array, offset: number): void {
+    this.send({ type: 'log', value: { ...ref, stream, data, offset } });
+  }
+
+  private systemLine(entry: LiveAttempt, text: string, durable: boolean): void {
+    const data = Buffer.from(`${text}\n`, 'utf8');
+    const body: Body = { type: 'log', value: { ...entry.ref, stream: 'SYSTEM', data, offset: entry.systemOffset } };
+    entry.systemOffset += data.length;
+    if (durable) this.sendDurable(body);
+    else this.send(body);
+  }
+
+  private onAttemptDone(entry: LiveAttempt, raw: Result): void {
+    const key = attemptKey(entry.ref);
+    const result: Result = entry.interruptedByStop
+      ? { ...raw, outcome: 'INTERRUPTED', error: 'the device agent stopped while the task ran' }
+      : raw;
+    const secs = ((result.endedAtMs - result.startedAtMs) / 1000).toFixed(3);
+    const how = result.signal ? `killed by ${result.signal}` : `exit code ${result.exitCode}`;
+    this.systemLine(entry, `${result.outcome.toLowerCase()} after ${secs} s (${how})${result.error ? `: ${result.error}` : ''}`, true);
+    this.sendDurable({ type: 'result', value: result });
+    this.journal.remove(entry.ref);
+    this.live.delete(key);
+    this.remember(result);
+    this.logger.info({ attempt: key, outcome: result.outcome, exitCode: result.exitCode, secs }, 'task finished');
+    if (this.live.size === 0) for (const w of this.idleWaiters.splice(0)) w();
+  }
+
+  private remember(result: Result): void {
+    const key = attemptKey(result);
+    this.finished.delete(key);
+    this.finished.set(key, result);
+    const max = this.opts.rememberFinished ?? 1024;
+    while (this.finished.size > max) {
+      const oldest = this.finished.keys().next().value;
+      if (oldest === undefined) break;
+      this.finished.delete(oldest);
+    }
+  }
+
+  /** The Result of a finished attempt: remembered, or still waiting in the outbox. */
+  private finishedResult(ref: TaskRef): Result | undefined {
+    const known = this.finished.get(attemptKey(ref));
+    if (known) return known;
+    const body = this.outbox.get(resultKey(ref));
+    return body?.type === 'result' ? body.value : undefined;
+  }
+
+  private onCancel(c: Cancel): void {
+    const key = attemptKey(c);
+    const entry = this.live.get(key);
+    if (!entry) {
+      this.logger.debug({ attempt: key }, 'cancel for an attempt not running here');
+      return;
+    }
+    this.logger.info({ attempt: key, reason: c.reason }, 'cancelling task');
+    entry.run.cancel(c.reason);
+  }
+
+  private heartbeat(): Heartbeat {
+    const l = this.load.sample();
+    const free = this.draining || this.state !== 'running' ? 0 : Math.max(0, this.caps.slots - this.live.size);
+    return {
+      running: this.live.size,
+      freeSlots: free,
+      batteryPercent: l.batteryPercent,
+      thermalCelsius: l.thermalCelsius,
+      loadAvg: l.loadAvg,
+    };
+  }
+
+  private taskReports(): TaskReport[] {
+    const reports: TaskReport[] = [];
+    for (const e of this.live.values()) reports.push({ ...e.ref, state: 'running' });
+    for (const item of this.outbox?.pending() ?? []) {
+      if (item.body.type === 'result') {
+        const r = item.body.value;
+        reports.push({
+          constellationId: r.constellationId,
+          taskId: r.taskId,
+          attempt: r.attempt,
+          state: r.outcome === 'INTERRUPTED' ? 'interrupted' : 'finished',
+        });
+      }
+    }
+    return reports;
+  }
+
+  /** Stop taking new work (what an orchestrator Drain does). */
+  drain(): void {
+    this.draining = true;
+  }
+
+  private whenIdle(): Promise<void> {
+    if (this.live.size === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /**
+   * Drain (default): take no new work, let running tasks finish, flush the
+   * outbox, say Goodbye. Without drain: kill running tasks (reported
+   * INTERRUPTED so the orchestrator reassigns them) and do the same.
+   */
+  async stop(options: StopOptions = {}): Promise<void> {
+    if (this.state === 'stopping' || this.state === 'stopped') return;
+    if (this.state === 'new') {
+      this.state = 'stopped';
+      return;
+    }
+    const wasRunning = this.state === 'running';
+    this.state = 'stopping';
+    this.draining = true;
+    const drain = options.drain ?? true;
+    this.logger.info({ drain, running: this.live.size }, 'agent stopping');
+    if (!drain) this.killAll(false);
+    else if (options.drainTimeoutMs !== undefined && this.live.size > 0) {
+      const timer = setTimeout(() => this.killAll(false), options.drainTimeoutMs);
+      await this.whenIdle();
+      clearTimeout(timer);
+    }
+    await this.whenIdle();
+    if (this.session && wasRunning && !this.fatalError) {
+      const flushMs = this.opts.flushTimeoutMs ?? 5_000;
+      let timer: NodeJS.Timeout | undefined;
+      const flushed = await Promise.race([
+        this.session.flushed().then(
+          () => true,
+          () => false,
+        ),
+        new Promise<boolean>((r) => {
+          timer = setTimeout(() => r(false), flushMs);
+        }),
+      ]);
+      clearTimeout(timer);
+      if (!flushed) this.logger.warn({ pending: this.outbox.size }, 'outbox not fully acknowledged; kept for the next start');
+    }
+    await this.session?.stop(options.reason ?? (drain ? 'agent drained' : 'agent stopped'));
+    this.state = 'stopped';
+    this.logger.info('agent stopped');
+  }
+
+  /**
+   * Kills every running task (SIGTERM, SIGKILL after the grace period, or at
+   * once with `now`); their Results say INTERRUPTED so they are reassigned.
+   */
+  killAll(now = true): void {
+    for (const e of this.live.values()) {
+      e.interruptedByStop = true;
+      e.run.cancel('agent stopping');
+      if (now) e.run.hurry();
+    }
+  }
+}
