@@ -17,7 +17,8 @@ export class TcpProxy {
   /** Connections accepted so far. */
   accepted = 0;
 
-  private constructor(private readonly targetPort: number) {
+  /** Where new connections go; change it to fail over to another server. */
+  private constructor(public targetPort: number) {
     this.server = net.createServer((client) => this.onClient(client));
   }
 
