@@ -4,14 +4,16 @@ interface Props {
   error: ApiError;
   /** Called with a 1-based line number when the user clicks an error that has one. */
   onGoToLine?: (line: number) => void;
+  /** Which answer this is (tests wait for a new one). */
+  seq?: number;
 }
 
 /** A problem+json answer, shown so its stable code, path and line are easy to act on. */
-export function ProblemBox({ error, onGoToLine }: Props) {
+export function ProblemBox({ error, onGoToLine, seq }: Props) {
   const p = error.problem;
   const items = error.items;
   return (
-    <div className="problem" data-testid="error-box" role="alert">
+    <div className="problem" data-testid="error-box" data-seq={seq} role="alert">
       <div className="problem-head">
         <code className="problem-code" data-testid="error-code">
           {error.code}

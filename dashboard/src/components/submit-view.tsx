@@ -7,7 +7,7 @@ import { ProblemBox } from './problem-box.js';
 
 type Format = 'yaml' | 'json';
 
-export const EXAMPLE_GRAPH = `# A graph: tasks and what they need. Edit, then Submit.
+export const EXAMPLE_GRAPH = `# A graph: tasks, their shell commands and what they need. Edit, then Submit.
 name: hello-orrery
 tasks:
   fetch:
@@ -19,9 +19,8 @@ tasks:
     run: echo "testing"
     needs: [build]
   report:
-    run: echo "report, whatever happened"
-    needs:
-      - { task: test, kind: completion }
+    run: echo "report, whatever happened to test"
+    needs: { test: completion }
 `;
 
 export function detectFormat(source: string): Format {
@@ -46,6 +45,8 @@ export function SubmitView({ onSubmitted }: { onSubmitted: (c: Constellation) =>
   const [formatChoice, setFormatChoice] = useState<'auto' | Format>('auto');
   const [error, setError] = useState<ApiError | null>(null);
   const [busy, setBusy] = useState(false);
+  // Counts answers, so the error box of a new attempt is told apart from the previous one.
+  const [answers, setAnswers] = useState(0);
   const [prompt, setPrompt] = useState('');
   const [planNote, setPlanNote] = useState<string | null>(null);
   const [planFormat, setPlanFormat] = useState<Format>('yaml');
@@ -62,7 +63,10 @@ export function SubmitView({ onSubmitted }: { onSubmitted: (c: Constellation) =>
       .submit(source, format)
       .then(onSubmitted)
       .catch((err) => setError(toError(err)))
-      .finally(() => setBusy(false));
+      .finally(() => {
+        setBusy(false);
+        setAnswers((n) => n + 1);
+      });
   };
 
   const plan = () => {
@@ -145,7 +149,7 @@ export function SubmitView({ onSubmitted }: { onSubmitted: (c: Constellation) =>
           Submit
         </button>
       </div>
-      {error && <ProblemBox error={error} onGoToLine={goToLine} />}
+      {error && <ProblemBox key={answers} error={error} onGoToLine={goToLine} seq={answers} />}
     </main>
   );
 }

@@ -64,7 +64,9 @@ export function layoutGraph(input: LayoutInput): GraphLayout {
     ids.add(t.id);
     g.setNode(t.id, { width: NODE_WIDTH, height: NODE_HEIGHT });
   }
-  const deps = input.dependencies.filter((d) => ids.has(d.from) && ids.has(d.to));
+  const deps = input.dependencies
+    .filter((d) => ids.has(d.from) && ids.has(d.to))
+    .sort((a, b) => (edgeKey(a) < edgeKey(b) ? -1 : edgeKey(a) > edgeKey(b) ? 1 : 0));
   for (const d of deps) {
     const label = d.kind === 'condition' ? { width: Math.min(160, 8 + 6.5 * (d.condition ?? 'if').length), height: 16 } : {};
     g.setEdge(d.from, d.to, label, edgeKey(d));

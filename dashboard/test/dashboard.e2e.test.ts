@@ -1,0 +1,199 @@
+// Browser test: the built dashboard, served by a REAL orchestrator with REAL
+// agents (scripts/testing/stack.ts), driven through Debian's chromium with
+// playwright-core. It submits through the page, watches the DAG settle from
+// SSE updates, reads logs in the task drawer, lists devices and shows a
+// submit error's code.
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { api, type Stack, startStack } from '../../scripts/testing/stack.js';
+
+const DASHBOARD_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const REPO_ROOT = resolve(DASHBOARD_DIR, '..');
+const CHROMIUM = '/usr/bin/chromium';
+const SETTLE_MS = 30_000;
+
+const AGENTS = [
+  { name: 'e2e-alpha', labels: ['linux', 'e2e'] },
+  { name: 'e2e-beta', labels: ['linux', 'e2e'] },
+];
+
+// hello succeeds; boom fails (exit 3); after-boom needs boom to succeed, so it
+// is skipped; report has a completion dependency on boom, so it runs anyway.
+const GRAPH = `name: dashboard-e2e
+tasks:
+  hello:
+    run: echo hello-from-dashboard
+  slow:
+    run: echo tick-1 && sleep 1 && echo tick-2
+  boom:
+    run: echo about-to-fail && exit 3
+    needs: [hello]
+  after-boom:
+    run: echo never-runs
+    needs: [boom]
+  report:
+    run: echo report-after-boom
+    needs: { boom: completion }
+`;
+
+// `needs` names a task that does not exist: the server must refuse the graph.
+const BAD_GRAPH = `name: broken
+tasks:
+  a:
+    run: echo a
+    needs: [does-not-exist]
+`;
+
+function requirePrerequisites(): void {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(`${CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium, or scripts/ensure-chromium.sh)`);
+  }
+  const cli = join(REPO_ROOT, 'orchestrator/dist/cli/main.js');
+  if (!existsSync(cli)) throw new Error(`${cli} is missing: build the orchestrator first (npm run build)`);
+}
+
+/** Builds dashboard/dist so the orchestrator serves the current sources. */
+function buildDashboard(): void {
+  const vite = join(REPO_ROOT, 'node_modules/vite/bin/vite.js');
+  const res = spawnSync(process.execPath, [vite, 'build', '--logLevel', 'warn'], {
+    cwd: DASHBOARD_DIR,
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
+  if (res.status !== 0) throw new Error(`vite build failed (${res.status}):\n${res.stdout}\n${res.stderr}`);
+}
+
+interface Refusal {
+  code?: string;
+  errors?: Array<{ code?: string; path?: string; line?: number }>;
+}
+
+/** What the API itself answers for a bad graph, to compare with what the page shows. */
+async function refusalFrom(url: string, source: string): Promise<Refusal> {
+  try {
+    await api(url, 'POST', '/v1/constellations', { source, format: 'yaml' });
+  } catch (err) {
+    const e = err as { status?: number; body?: Refusal };
+    expect(e.status).toBeGreaterThanOrEqual(400);
+    expect(e.body?.code).toMatch(/^[A-Z][A-Z0-9_]+$/);
+    return e.body ?? {};
+  }
+  throw new Error(`the server accepted a graph it should refuse:\n${source}`);
+}
+
+const node = (taskId: string, status: string) => `[data-testid="node-${taskId}"][data-status="${status}"]`;
+
+describe('dashboard in a browser against a real orchestrator and agents', () => {
+  let stack: Stack | undefined;
+  let browser: Browser | undefined;
+  let page: Page;
+  const pageErrors: string[] = [];
+  const refusal = (source: string) => refusalFrom(stack!.url, source);
+
+  beforeAll(async () => {
+    requirePrerequisites();
+    buildDashboard();
+    stack = await startStack({ agents: AGENTS });
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+      ],
+    });
+    page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    page.on('pageerror', (err) => pageErrors.push(err.message));
+    page.setDefaultTimeout(SETTLE_MS);
+    await page.goto(stack.url);
+    await page.waitForSelector('[data-testid="connection-state"][data-state="live"]');
+  }, 180_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await stack?.stop();
+  });
+
+  it('submits a graph from the page and shows every node reach its final status', async () => {
+    await page.click('[data-testid="nav-submit"]');
+    await page.fill('[data-testid="submit-source"]', GRAPH);
+    await page.click('[data-testid="submit-button"]');
+
+    await page.waitForURL(/#\/c\//);
+    await page.waitForSelector(node('hello', 'succeeded'));
+    await page.waitForSelector(node('boom', 'failed'));
+    await page.waitForSelector(node('after-boom', 'skipped'));
+    await page.waitForSelector(node('report', 'succeeded'));
+    await page.waitForSelector(node('slow', 'succeeded'));
+    await page.waitForSelector('[data-testid="constellation-status"][data-status="failed"]');
+
+    const id = decodeURIComponent(page.url().split('#/c/')[1]!.split('/')[0]!);
+    const item = page.locator(`[data-testid="constellation-item-${id}"]`);
+    await expect(item.getAttribute('data-status')).resolves.toBe('failed');
+    expect(await item.textContent()).toContain('dashboard-e2e');
+  });
+
+  it('opens a task drawer with its spec, attempts and log text', async () => {
+    await page.click('[data-testid="node-boom"]');
+    const drawer = page.locator('[data-testid="task-drawer"]');
+    await drawer.waitFor();
+    expect(await drawer.textContent()).toContain('exit 3');
+    await page.waitForFunction(
+      () => document.querySelector('[data-testid="task-logs"]')?.textContent?.includes('about-to-fail') ?? false,
+    );
+    expect(await page.locator('[data-testid="task-attempts"]').textContent()).toMatch(/e2e-(alpha|beta)/);
+
+    await page.click('[data-testid="node-hello"]');
+    await page.waitForSelector('[data-testid="task-drawer"][data-task-id="hello"]');
+    await page.waitForFunction(
+      () => document.querySelector('[data-testid="task-logs"]')?.textContent?.includes('hello-from-dashboard') ?? false,
+    );
+  });
+
+  it('draws the attempts on the timeline', async () => {
+    await page.click('[data-testid="tab-timeline"]');
+    await page.waitForSelector('[data-testid="timeline"] [data-testid^="timeline-row-"]');
+    expect(await page.locator('[data-testid^="timeline-row-"]').count()).toBeGreaterThanOrEqual(1);
+  });
+
+  it('lists the connected devices', async () => {
+    await page.click('[data-testid="nav-devices"]');
+    for (const a of AGENTS) {
+      await page.waitForSelector(`[data-testid="device-row-${a.name}"][data-status="online"]`);
+    }
+    expect(await page.locator('[data-testid="devices-table"]').textContent()).toContain('e2e');
+  });
+
+  it('shows the error code, path and line of a graph the server refuses', async () => {
+    await page.click('[data-testid="nav-submit"]');
+    let lastSeq: string | null = null;
+    // An unknown dependency (a validation error) and a YAML syntax error.
+    for (const source of [BAD_GRAPH, 'name: x\ntasks: [unclosed\n']) {
+      const refused = await refusal(source);
+      await page.fill('[data-testid="submit-source"]', source);
+      await page.click('[data-testid="submit-button"]');
+      const selector: string =
+        lastSeq === null ? '[data-testid="error-box"]' : `[data-testid="error-box"]:not([data-seq="${lastSeq}"])`;
+      const box = await page.waitForSelector(selector);
+      lastSeq = await box.getAttribute('data-seq');
+      expect(await page.locator('[data-testid="error-code"]').textContent()).toBe(refused.code);
+      const text = (await box.textContent()) ?? '';
+      for (const item of refused.errors ?? []) {
+        if (item.path) expect(text).toContain(item.path);
+        if (typeof item.line === 'number') expect(text).toContain(`line ${item.line}`);
+      }
+    }
+  });
+
+  it('raised no uncaught errors in the page', () => {
+    expect(pageErrors).toEqual([]);
+  });
+});

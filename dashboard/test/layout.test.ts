@@ -1,0 +1,91 @@
+import { describe, expect, it } from 'vitest';
+import { layoutGraph, midpoint, smoothPath, structureKey } from '../src/graph/layout.js';
+
+const diamond = {
+  tasks: [
+    { id: 'a', name: 'a' },
+    { id: 'b', name: 'b' },
+    { id: 'c', name: 'c' },
+    { id: 'd', name: 'd' },
+  ],
+  dependencies: [
+    { from: 'a', to: 'b', kind: 'success' as const },
+    { from: 'a', to: 'c', kind: 'success' as const },
+    { from: 'b', to: 'd', kind: 'completion' as const },
+    { from: 'c', to: 'd', kind: 'condition' as const, condition: 'outputs.ok == "yes"' },
+  ],
+};
+
+describe('structureKey', () => {
+  it('ignores order of tasks and edges', () => {
+    const shuffled = { tasks: [...diamond.tasks].reverse(), dependencies: [...diamond.dependencies].reverse() };
+    expect(structureKey(shuffled)).toBe(structureKey(diamond));
+  });
+
+  it('changes when a task or an edge is added, or an edge kind changes', () => {
+    const base = structureKey(diamond);
+    expect(structureKey({ ...diamond, tasks: [...diamond.tasks, { id: 'e', name: 'e' }] })).not.toBe(base);
+    expect(
+      structureKey({ ...diamond, dependencies: [...diamond.dependencies, { from: 'a', to: 'd', kind: 'success' }] }),
+    ).not.toBe(base);
+    const kinds = diamond.dependencies.map((d, i) => (i === 0 ? { ...d, kind: 'failure' as const } : d));
+    expect(structureKey({ ...diamond, dependencies: kinds })).not.toBe(base);
+  });
+});
+
+describe('layoutGraph', () => {
+  it('places every node left to right along the dependencies', () => {
+    const l = layoutGraph(diamond);
+    expect([...l.nodes.keys()].sort()).toEqual(['a', 'b', 'c', 'd']);
+    const x = (id: string) => l.nodes.get(id)!.x;
+    expect(x('a')).toBeLessThan(x('b'));
+    expect(x('b')).toBeLessThan(x('d'));
+    expect(x('c')).toBeLessThan(x('d'));
+    expect(l.edges).toHaveLength(4);
+    for (const e of l.edges) expect(e.points.length).toBeGreaterThanOrEqual(2);
+    expect(l.width).toBeGreaterThan(0);
+    expect(l.height).toBeGreaterThan(0);
+  });
+
+  it('is deterministic whatever order the API lists tasks in', () => {
+    const a = layoutGraph(diamond);
+    const b = layoutGraph({ tasks: [...diamond.tasks].reverse(), dependencies: [...diamond.dependencies].reverse() });
+    for (const [id, n] of a.nodes) expect(b.nodes.get(id)).toEqual(n);
+  });
+
+  it('drops edges to unknown tasks instead of crashing', () => {
+    const l = layoutGraph({ tasks: [{ id: 'a', name: 'a' }], dependencies: [{ from: 'ghost', to: 'a', kind: 'success' }] });
+    expect(l.nodes.size).toBe(1);
+    expect(l.edges).toHaveLength(0);
+  });
+
+  it('lays out a few hundred tasks', () => {
+    const tasks = Array.from({ length: 300 }, (_, i) => ({ id: `t${i}`, name: `t${i}` }));
+    const dependencies = tasks.slice(1).map((t, i) => ({ from: `t${Math.floor(i / 3)}`, to: t.id, kind: 'success' as const }));
+    const l = layoutGraph({ tasks, dependencies });
+    expect(l.nodes.size).toBe(300);
+  });
+});
+
+describe('path helpers', () => {
+  it('draws a smooth path through the points', () => {
+    const d = smoothPath([
+      { x: 0, y: 0 },
+      { x: 10, y: 10 },
+      { x: 20, y: 0 },
+    ]);
+    expect(d.startsWith('M0,0')).toBe(true);
+    expect(d.endsWith('20,0')).toBe(true);
+    expect(d).toContain('C');
+  });
+
+  it('finds the middle of a polyline', () => {
+    expect(
+      midpoint([
+        { x: 0, y: 0 },
+        { x: 10, y: 0 },
+        { x: 10, y: 10 },
+      ]),
+    ).toEqual({ x: 10, y: 0 });
+  });
+});

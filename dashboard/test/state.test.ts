@@ -1,0 +1,71 @@
+import { describe, expect, it } from 'vitest';
+import type { Constellation, TaskState } from '../src/api/types.js';
+import { applyTaskEvent } from '../src/state/use-constellation.js';
+import { parseRoute, routeHash } from '../src/state/use-route.js';
+import { summaryOf } from '../src/state/summary.js';
+
+function task(id: string): TaskState {
+  return {
+    spec: {
+      id,
+      name: id,
+      target: {},
+      executor: { kind: 'shell', command: 'true' },
+      inputs: {},
+      outputs: {},
+      priority: 0,
+      retry: { max: 0, initialBackoffMs: 1000, maxBackoffMs: 1000, multiplier: 2 },
+    },
+    status: 'pending',
+    attempts: [],
+    outputs: {},
+  };
+}
+
+const c: Constellation = {
+  id: 'c1',
+  name: 'demo',
+  revision: 3,
+  status: 'running',
+  owner: 'local',
+  inputs: {},
+  tasks: { a: task('a'), b: task('b') },
+  dependencies: [{ from: 'a', to: 'b', kind: 'success' }],
+  createdAt: 1,
+  updatedAt: 2,
+};
+
+describe('applyTaskEvent', () => {
+  it('updates one task and keeps the structure (so no re-layout)', () => {
+    const attempts = [{ number: 1, deviceId: 'd1', assignedAt: 5, startedAt: 6 }];
+    const next = applyTaskEvent(c, { constellationId: 'c1', taskId: 'a', status: 'running', attempts, outputs: {} });
+    expect(next.tasks.a?.status).toBe('running');
+    expect(next.tasks.a?.attempts).toEqual(attempts);
+    expect(next.tasks.b).toBe(c.tasks.b);
+    expect(next.dependencies).toBe(c.dependencies);
+    expect(c.tasks.a?.status).toBe('pending');
+  });
+
+  it('ignores a task it does not know (an edit event refetches)', () => {
+    expect(applyTaskEvent(c, { constellationId: 'c1', taskId: 'zz', status: 'ready', attempts: [], outputs: {} })).toBe(c);
+  });
+});
+
+describe('summaryOf', () => {
+  it('counts tasks by status', () => {
+    expect(summaryOf(c).counts).toEqual({ pending: 2 });
+  });
+});
+
+describe('routes', () => {
+  it('round-trips every route through the hash', () => {
+    const routes = [
+      { view: 'home' as const },
+      { view: 'devices' as const },
+      { view: 'submit' as const },
+      { view: 'constellation' as const, id: 'c 1/x', tab: 'graph' as const },
+      { view: 'constellation' as const, id: 'c1', tab: 'timeline' as const, taskId: 'build/one' },
+    ];
+    for (const r of routes) expect(parseRoute(routeHash(r))).toEqual(r);
+  });
+});
