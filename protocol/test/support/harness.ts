@@ -4,6 +4,8 @@ import {
   AipServer,
   type AipServerConfig,
   type Body,
+  type BodyMap,
+  type BodyType,
   type Capabilities,
   type Channel,
   decodeEnvelope,
@@ -100,7 +102,7 @@ export class RawPeer {
     this.channel.send(encodeEnvelope({ seq, ack, sentAtMs: Date.now(), body }));
   }
 
-  async next<T extends Body['type']>(type: T, timeoutMs = 5000): Promise<Extract<Body, { type: T }>['value']> {
+  async next<T extends BodyType>(type: T, timeoutMs = 5000): Promise<BodyMap[T]> {
     let found: Envelope | undefined;
     await until(() => {
       found = this.frames.find((f) => f.body.type === type);
@@ -108,7 +110,7 @@ export class RawPeer {
     }, `a ${type} frame`, timeoutMs);
     const env = found as Envelope;
     this.frames.splice(this.frames.indexOf(env), 1);
-    return env.body.value as Extract<Body, { type: T }>['value'];
+    return env.body.value as BodyMap[T];
   }
 
   async closed(timeoutMs = 5000): Promise<string> {
