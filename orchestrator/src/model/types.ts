@@ -121,6 +121,11 @@ export interface TaskState {
   /** Not before this time (ms) may the next attempt start (retry backoff). */
   notBefore?: number;
   progress?: { fraction: number; message: string };
+  /**
+   * Attempts before this index do not count against the retry budget
+   * (set by a manual retry edit, which grants a fresh budget).
+   */
+  retryBase?: number;
 }
 
 export interface Constellation {
@@ -154,4 +159,32 @@ export interface EditBatch {
   operations: EditOperation[];
   author?: string;
   comment?: string;
+}
+
+/** One task status change produced by a transition or an edit. */
+export interface TaskChange {
+  taskId: string;
+  /** null: the task did not exist before (added by an edit). */
+  from: TaskStatus | null;
+  /** null: the task was removed by an edit. */
+  to: TaskStatus | null;
+  /** Why, for people (e.g. "upstream build failed", "retry 2 in 4000 ms"). */
+  reason?: string;
+  /**
+   * Set when a live attempt (assigned/running) ended because of this change
+   * (cancel): the engine must send a Cancel for it to the device.
+   */
+  cancelAttempt?: { attempt: number; deviceId: string };
+}
+
+/** One accepted edit batch, kept in the constellation's history. */
+export interface EditRecord {
+  /** The revision the batch produced. */
+  revision: number;
+  author?: string;
+  comment?: string;
+  at: number;
+  operations: EditOperation[];
+  /** A batch that undoes this one, when every touched task had not started. */
+  inverse?: EditOperation[];
 }

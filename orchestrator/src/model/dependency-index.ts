@@ -1,0 +1,86 @@
+// The engine's hot-path structure: per-task in/out edges and a counter of
+// in-edges whose upstream is not terminal yet, so that finishing a task
+// touches only its out-edges. Built once per Constellation object (O(V+E))
+// and then kept up to date by the model's own mutations; it lives beside the
+// plain, JSON-serialisable Constellation in a WeakMap.
+
+import { type Constellation, type Dependency, TERMINAL_TASK_STATUSES, type TaskStatus } from './types.js';
+
+export interface TaskLinks {
+  /** In-edges by upstream id. */
+  in: Map<string, Dependency>;
+  /** Out-edges by downstream id. */
+  out: Map<string, Dependency>;
+  /** In-edges whose upstream is not in a terminal state. */
+  unmet: number;
+}
+
+export interface DependencyIndex {
+  links: Map<string, TaskLinks>;
+  /** Position of each edge in constellation.dependencies, by edgeKey. */
+  edgePos: Map<string, number>;
+  /** Number of tasks not in a terminal state. */
+  live: number;
+}
+
+export function edgeKey(from: string, to: string): string {
+  return `${from}\u0000${to}`;
+}
+
+export function isTerminal(status: TaskStatus): boolean {
+  return TERMINAL_TASK_STATUSES.has(status);
+}
+
+const indexes = new WeakMap<Constellation, DependencyIndex>();
+
+/** Build an index from scratch (O(V+E)). Throws on edges to unknown tasks. */
+export function buildIndex(c: Constellation): DependencyIndex {
+  const links = new Map<string, TaskLinks>();
+  let live = 0;
+  for (const [id, t] of Object.entries(c.tasks)) {
+    links.set(id, { in: new Map(), out: new Map(), unmet: 0 });
+    if (!isTerminal(t.status)) live++;
+  }
+  const edgePos = new Map<string, number>();
+  c.dependencies.forEach((d, i) => {
+    const from = links.get(d.from);
+    const to = links.get(d.to);
+    if (!from || !to) throw new Error(`dependency ${d.from} -> ${d.to} references an unknown task`);
+    from.out.set(d.to, d);
+    to.in.set(d.from, d);
+    edgePos.set(edgeKey(d.from, d.to), i);
+    if (!isTerminal(c.tasks[d.from]!.status)) to.unmet++;
+  });
+  return { links, edgePos, live };
+}
+
+/** The index of a constellation, built on first use and then maintained. */
+export function indexOf(c: Constellation): DependencyIndex {
+  let idx = indexes.get(c);
+  if (!idx) {
+    idx = buildIndex(c);
+    indexes.set(c, idx);
+  }
+  return idx;
+}
+
+/** Cache an index built by buildIndex for this constellation. */
+export function adoptIndex(c: Constellation, idx: DependencyIndex): void {
+  indexes.set(c, idx);
+}
+
+/** The cached index, if any (for invariant checks). */
+export function peekIndex(c: Constellation): DependencyIndex | undefined {
+  return indexes.get(c);
+}
+
+/** Forget the cached index: call after changing a constellation by hand. */
+export function dropIndex(c: Constellation): void {
+  indexes.delete(c);
+}
+
+export function linksOf(idx: DependencyIndex, id: string): TaskLinks {
+  const l = idx.links.get(id);
+  if (!l) throw new Error(`unknown task ${id}`);
+  return l;
+}

@@ -1,0 +1,85 @@
+// Edit batches: validated and applied as one transaction against the
+// revision the editor saw. On success the constellation is changed in place
+// (revision + 1) and an EditRecord describes the batch; on failure every
+// change is rolled back, so the constellation is exactly as before.
+
+import { EditRejection, type EditError } from './edit-errors.js';
+import { applyOperation, type OpContext } from './edit-ops.js';
+import { Mutation, type VisitCounter } from './mutation.js';
+import { refreshStatus } from './propagate.js';
+import type { Constellation, ConstellationStatus, EditBatch, EditOperation, EditRecord, TaskChange } from './types.js';
+
+export type EditResult =
+  | {
+      ok: true;
+      constellation: Constellation;
+      changes: TaskChange[];
+      record: EditRecord;
+      status?: { from: ConstellationStatus; to: ConstellationStatus };
+    }
+  | { ok: false; error: EditError };
+
+export interface EditOptions {
+  /** Counts nodes visited (to check that an edit costs O(affected)). */
+  counter?: VisitCounter;
+}
+
+export function applyEdit(c: Constellation, batch: EditBatch, now: number, opts: EditOptions = {}): EditResult {
+  if (!batch || typeof batch !== 'object' || !Array.isArray(batch.operations)) {
+    return { ok: false, error: { code: 'EDIT_INVALID', message: 'an edit batch needs operations', operationIndex: -1 } };
+  }
+  if (batch.revision !== c.revision) {
+    return {
+      ok: false,
+      error: {
+        code: 'EDIT_REVISION_CONFLICT',
+        message: `the batch was made against revision ${batch.revision}, the constellation is at ${c.revision}`,
+        operationIndex: -1,
+      },
+    };
+  }
+  if (c.status === 'cancelled') {
+    return { ok: false, error: { code: 'EDIT_TERMINAL', message: 'the constellation is cancelled', operationIndex: -1 } };
+  }
+  if (batch.operations.length === 0) {
+    return { ok: false, error: { code: 'EDIT_INVALID', message: 'the batch has no operations', operationIndex: -1 } };
+  }
+  const m = new Mutation(c, now, { undo: true, ...(opts.counter ? { counter: opts.counter } : {}) });
+  const ctx: OpContext = { inverse: [] };
+  let index = 0;
+  try {
+    for (; index < batch.operations.length; index++) applyOperation(m, batch.operations[index]!, ctx);
+  } catch (e) {
+    m.rollback();
+    if (e instanceof EditRejection) {
+      const error: EditError = { code: e.code, message: e.message, operationIndex: index };
+      if (e.cycle) error.cycle = e.cycle;
+      return { ok: false, error };
+    }
+    return { ok: false, error: { code: 'EDIT_INVALID', message: (e as Error).message, operationIndex: index } };
+  }
+  const status = refreshStatus(m);
+  c.revision += 1;
+  c.updatedAt = now;
+  const record: EditRecord = { revision: c.revision, at: now, operations: structuredClone(batch.operations) };
+  if (batch.author !== undefined) record.author = batch.author;
+  if (batch.comment !== undefined) record.comment = batch.comment;
+  if (ctx.inverse) record.inverse = ctx.inverse.reverse().flat();
+  return { ok: true, constellation: c, changes: m.changes, record, ...(status ? { status } : {}) };
+}
+
+/**
+ * A batch that undoes `record`, to be applied at `revision`; null when the
+ * record touched tasks that had started (it cannot be undone). Applying it
+ * re-validates everything, so it fails cleanly if tasks started since.
+ */
+export function invertEdit(record: EditRecord, revision: number, author?: string): EditBatch | null {
+  if (!record.inverse) return null;
+  const batch: EditBatch = {
+    revision,
+    operations: structuredClone(record.inverse) as EditOperation[],
+    comment: `undo revision ${record.revision}`,
+  };
+  if (author !== undefined) batch.author = author;
+  return batch;
+}

@@ -1,0 +1,283 @@
+// One function per edit operation. Each validates against the current
+// (partly edited) state, applies its change through the Mutation, and throws
+// EditRejection on the first problem; applyEdit rolls the batch back.
+
+import { ConditionSyntaxError } from './condition-parse.js';
+import { isTerminal, linksOf } from './dependency-index.js';
+import { EditRejection } from './edit-errors.js';
+import { type Mutation, withoutFields } from './mutation.js';
+import { evaluatePending, reviveDependents, settleDependents } from './propagate.js';
+import { checkReference, conditionRefs, type RefGraph, taskTemplateReferences } from './references.js';
+import { taskSpecProblem } from './task-spec-check.js';
+import type { Dependency, DependencyKind, EditOperation, TaskSpec, TaskState } from './types.js';
+
+const KINDS: ReadonlySet<string> = new Set(['success', 'completion', 'failure', 'condition']);
+
+/** Inverse operations collected while applying; null once something cannot be undone. */
+export interface OpContext {
+  inverse: EditOperation[][] | null;
+}
+
+function existing(m: Mutation, id: unknown): TaskState {
+  const t = typeof id === 'string' ? m.task(id) : undefined;
+  if (!t) throw new EditRejection('EDIT_UNKNOWN_TASK', `no task ${JSON.stringify(id)}`);
+  return t;
+}
+
+function notStarted(id: string, t: TaskState, what: string): void {
+  if (t.status !== 'pending' && t.status !== 'ready') {
+    throw new EditRejection('EDIT_TASK_STARTED', `cannot ${what} task ${id}: it is ${t.status} (only pending or ready tasks can change)`);
+  }
+}
+
+function refGraph(m: Mutation): RefGraph {
+  return {
+    inputs: m.c.inputs,
+    outputsOf: (t) => m.task(t)?.spec.outputs,
+    parents: (t) => m.idx.links.get(t)?.in.keys() ?? [],
+  };
+}
+
+/** A validated dependency from loose input. */
+function makeDependency(from: string, to: string, kind: unknown, condition: unknown): Dependency {
+  const k = (kind ?? (condition !== undefined ? 'condition' : 'success')) as string;
+  if (!KINDS.has(k)) throw new EditRejection('EDIT_INVALID', `unknown dependency kind ${JSON.stringify(kind)}`);
+  if (k === 'condition') {
+    if (typeof condition !== 'string') throw new EditRejection('EDIT_INVALID', `condition dependency ${from} -> ${to} needs a condition`);
+    try {
+      conditionRefs(condition);
+    } catch (e) {
+      if (e instanceof ConditionSyntaxError) throw new EditRejection('EDIT_INVALID', `invalid condition on ${from} -> ${to}: ${e.message}`);
+      throw e;
+    }
+    return { from, to, kind: 'condition', condition };
+  }
+  if (condition !== undefined) throw new EditRejection('EDIT_INVALID', `a ${k} dependency takes no condition`);
+  return { from, to, kind: k as DependencyKind };
+}
+
+/** Check every reference a not-yet-started task reads. */
+function checkTaskRefs(m: Mutation, id: string): void {
+  const t = m.task(id)!;
+  const g = refGraph(m);
+  const { refs, problems } = taskTemplateReferences(t.spec);
+  const p = problems[0];
+  if (p) throw new EditRejection('EDIT_UNKNOWN_REFERENCE', `task ${id} ${p.path.join('.')}: ${p.message}`);
+  for (const r of refs) {
+    const why = checkReference(r.ref, id, g, m.counter);
+    if (why) throw new EditRejection('EDIT_UNKNOWN_REFERENCE', `task ${id} ${r.path.join('.')}: ${why}`);
+  }
+  for (const dep of linksOf(m.idx, id).in.values()) {
+    if (dep.kind !== 'condition' || !dep.condition) continue;
+    for (const ref of conditionRefs(dep.condition)) {
+      const why = checkReference(ref, id, g, m.counter);
+      if (why) throw new EditRejection('EDIT_UNKNOWN_REFERENCE', `condition on ${dep.from} -> ${id}: ${why}`);
+    }
+  }
+}
+
+/** Re-check references of `roots` and their not-started descendants (after ancestry shrank). */
+function recheckDownstream(m: Mutation, roots: Iterable<string>): void {
+  const seen = new Set<string>();
+  const stack = [...roots];
+  while (stack.length > 0) {
+    const id = stack.pop()!;
+    if (seen.has(id) || !m.task(id)) continue;
+    seen.add(id);
+    m.visit();
+    const t = m.task(id)!;
+    if (t.status === 'pending' || t.status === 'ready') checkTaskRefs(m, id);
+    for (const to of linksOf(m.idx, id).out.keys()) stack.push(to);
+  }
+}
+
+/** Path from `start` to `goal` along out-edges, visiting only what `start` reaches. */
+export function findPath(m: Mutation, start: string, goal: string): string[] | null {
+  const parent = new Map<string, string | null>([[start, null]]);
+  const stack = [start];
+  while (stack.length > 0) {
+    const id = stack.pop()!;
+    m.visit();
+    if (id === goal) {
+      const path: string[] = [];
+      for (let at: string | null = id; at !== null; at = parent.get(at) ?? null) path.push(at);
+      return path.reverse();
+    }
+    for (const to of linksOf(m.idx, id).out.keys()) {
+      if (!parent.has(to)) {
+        parent.set(to, id);
+        stack.push(to);
+      }
+    }
+  }
+  return null;
+}
+
+function addTask(m: Mutation, op: Extract<EditOperation, { op: 'add_task' }>, ctx: OpContext): void {
+  const problem = taskSpecProblem(op.task);
+  if (problem) throw new EditRejection('EDIT_INVALID', problem);
+  const spec = structuredClone(op.task) as TaskSpec;
+  if (m.task(spec.id)) throw new EditRejection('EDIT_DUPLICATE_TASK', `task ${spec.id} already exists`);
+  const needs = op.needs ?? [];
+  if (!Array.isArray(needs)) throw new EditRejection('EDIT_INVALID', 'needs must be a list');
+  const deps: Dependency[] = [];
+  const seen = new Set<string>();
+  for (const n of needs) {
+    existing(m, n?.from);
+    if (seen.has(n.from)) throw new EditRejection('EDIT_INVALID', `task ${spec.id} needs ${n.from} twice`);
+    seen.add(n.from);
+    deps.push(makeDependency(n.from, spec.id, n.kind, n.condition));
+  }
+  m.insertTask({ spec, status: 'pending', attempts: [], outputs: {} });
+  for (const d of deps) m.insertEdge(d);
+  checkTaskRefs(m, spec.id);
+  evaluatePending(m, spec.id);
+  ctx.inverse?.push([{ op: 'remove_task', taskId: spec.id }]);
+}
+
+function removeTask(m: Mutation, op: Extract<EditOperation, { op: 'remove_task' }>, ctx: OpContext): void {
+  const t = existing(m, op.taskId);
+  notStarted(op.taskId, t, 'remove');
+  const links = linksOf(m.idx, op.taskId);
+  const ins = [...links.in.values()];
+  const outs = [...links.out.values()];
+  for (const d of ins) m.deleteEdge(d.from, d.to);
+  for (const d of outs) m.deleteEdge(d.from, d.to);
+  m.deleteTask(op.taskId);
+  // Dependents lost an unmet upstream (and maybe an ancestor they read).
+  for (const d of outs) evaluatePending(m, d.to);
+  recheckDownstream(
+    m,
+    outs.map((d) => d.to),
+  );
+  ctx.inverse?.push([
+    {
+      op: 'add_task',
+      task: t.spec,
+      needs: ins.map((d) => (d.condition !== undefined ? { from: d.from, kind: d.kind, condition: d.condition } : { from: d.from, kind: d.kind })),
+    },
+    ...outs.map((d): EditOperation => ({ op: 'add_dependency', dependency: d })),
+  ]);
+}
+
+function updateTask(m: Mutation, op: Extract<EditOperation, { op: 'update_task' }>, ctx: OpContext): void {
+  const t = existing(m, op.taskId);
+  notStarted(op.taskId, t, 'update');
+  const problem = taskSpecProblem(op.task);
+  if (problem) throw new EditRejection('EDIT_INVALID', problem);
+  if (op.task.id !== op.taskId) throw new EditRejection('EDIT_INVALID', `update_task cannot rename ${op.taskId} to ${op.task.id}`);
+  m.setTask(op.taskId, { ...t, spec: structuredClone(op.task) as TaskSpec });
+  // Its own references, and dependents that may read an output it dropped.
+  recheckDownstream(m, [op.taskId]);
+  ctx.inverse?.push([{ op: 'update_task', taskId: op.taskId, task: t.spec }]);
+}
+
+function addDependency(m: Mutation, op: Extract<EditOperation, { op: 'add_dependency' }>, ctx: OpContext): void {
+  const d = op.dependency as Partial<Dependency> | undefined;
+  if (!d || typeof d !== 'object') throw new EditRejection('EDIT_INVALID', 'add_dependency needs a dependency');
+  existing(m, d.from);
+  const to = existing(m, d.to);
+  const from = d.from as string;
+  const toId = d.to as string;
+  if (from === toId) throw new EditRejection('EDIT_CYCLE', `task ${from} cannot depend on itself`, [from, from]);
+  if (m.idx.links.get(from)!.out.has(toId)) throw new EditRejection('EDIT_INVALID', `dependency ${from} -> ${toId} already exists`);
+  notStarted(toId, to, 'add a dependency to');
+  const dep = makeDependency(from, toId, d.kind, d.condition);
+  // Incremental cycle check: does `to` already reach `from`?
+  const back = findPath(m, toId, from);
+  if (back) {
+    const cycle = [from, ...back];
+    throw new EditRejection('EDIT_CYCLE', `dependency ${from} -> ${toId} would close the cycle ${cycle.join(' -> ')}`, cycle);
+  }
+  m.insertEdge(dep);
+  checkTaskRefs(m, toId);
+  evaluatePending(m, toId);
+  ctx.inverse?.push([{ op: 'remove_dependency', from, to: toId }]);
+}
+
+function removeDependency(m: Mutation, op: Extract<EditOperation, { op: 'remove_dependency' }>, ctx: OpContext): void {
+  existing(m, op.from);
+  const to = existing(m, op.to);
+  const dep = m.idx.links.get(op.from)!.out.get(op.to);
+  if (!dep) throw new EditRejection('EDIT_INVALID', `no dependency ${op.from} -> ${op.to}`);
+  notStarted(op.to, to, 'remove a dependency of');
+  m.deleteEdge(op.from, op.to);
+  evaluatePending(m, op.to);
+  recheckDownstream(m, [op.to]);
+  ctx.inverse?.push([{ op: 'add_dependency', dependency: dep }]);
+}
+
+function cancelTask(m: Mutation, op: Extract<EditOperation, { op: 'cancel_task' }>, ctx: OpContext): void {
+  const t = existing(m, op.taskId);
+  if (isTerminal(t.status)) throw new EditRejection('EDIT_TERMINAL', `task ${op.taskId} is already ${t.status}`);
+  const next: TaskState = { ...withoutFields(t, 'waitingReason', 'notBefore', 'progress'), status: 'cancelled' };
+  const live = t.attempts.at(-1);
+  if ((t.status === 'assigned' || t.status === 'running') && live && live.outcome === undefined) {
+    next.attempts = [...t.attempts.slice(0, -1), { ...live, outcome: 'cancelled', endedAt: m.now }];
+    m.setTask(op.taskId, next, { reason: 'cancelled by edit', cancelAttempt: { attempt: live.number, deviceId: live.deviceId } });
+    ctx.inverse = null;
+  } else {
+    m.setTask(op.taskId, next, { reason: 'cancelled by edit' });
+    ctx.inverse?.push([{ op: 'retry_task', taskId: op.taskId }]);
+  }
+  settleDependents(m, [op.taskId]);
+}
+
+function retryTask(m: Mutation, op: Extract<EditOperation, { op: 'retry_task' }>, ctx: OpContext): void {
+  const t = existing(m, op.taskId);
+  if (!['failed', 'timed_out', 'cancelled', 'skipped'].includes(t.status)) {
+    throw new EditRejection('EDIT_INVALID', `cannot retry task ${op.taskId}: it is ${t.status} (only failed, timed_out, cancelled or skipped tasks)`);
+  }
+  const unmet = linksOf(m.idx, op.taskId).unmet;
+  const next: TaskState = {
+    ...withoutFields(t, 'waitingReason', 'notBefore', 'progress', 'retryBase'),
+    status: unmet === 0 ? 'ready' : 'pending',
+    outputs: {},
+  };
+  if (t.attempts.length > 0) next.retryBase = t.attempts.length;
+  m.setTask(op.taskId, next, { reason: 'retried by edit' });
+  reviveDependents(m, op.taskId);
+  if (t.attempts.length > 0 || t.status !== 'skipped') ctx.inverse = null;
+  else ctx.inverse?.push([{ op: 'skip_task', taskId: op.taskId }]);
+}
+
+function skipTask(m: Mutation, op: Extract<EditOperation, { op: 'skip_task' }>, ctx: OpContext): void {
+  const t = existing(m, op.taskId);
+  if (isTerminal(t.status)) throw new EditRejection('EDIT_TERMINAL', `task ${op.taskId} is already ${t.status}`);
+  notStarted(op.taskId, t, 'skip');
+  m.setTask(op.taskId, { ...withoutFields(t, 'waitingReason', 'notBefore', 'progress'), status: 'skipped' }, { reason: 'skipped by edit' });
+  settleDependents(m, [op.taskId]);
+  ctx.inverse?.push([{ op: 'retry_task', taskId: op.taskId }]);
+}
+
+export function applyOperation(m: Mutation, op: EditOperation, ctx: OpContext): void {
+  if (!op || typeof op !== 'object') throw new EditRejection('EDIT_INVALID', 'operation must be an object');
+  switch (op.op) {
+    case 'add_task':
+      addTask(m, op, ctx);
+      return;
+    case 'remove_task':
+      removeTask(m, op, ctx);
+      return;
+    case 'update_task':
+      updateTask(m, op, ctx);
+      return;
+    case 'add_dependency':
+      addDependency(m, op, ctx);
+      return;
+    case 'remove_dependency':
+      removeDependency(m, op, ctx);
+      return;
+    case 'cancel_task':
+      cancelTask(m, op, ctx);
+      return;
+    case 'retry_task':
+      retryTask(m, op, ctx);
+      return;
+    case 'skip_task':
+      skipTask(m, op, ctx);
+      return;
+    default:
+      throw new EditRejection('EDIT_INVALID', `unknown operation ${JSON.stringify((op as { op?: unknown }).op)}`);
+  }
+}
