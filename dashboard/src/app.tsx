@@ -39,7 +39,13 @@ export function App() {
           items={list.items}
           error={list.error}
           selectedId={selectedId}
-          onSelect={(id) => navigate({ view: 'constellation', id, tab: route.view === 'constellation' ? route.tab : 'graph' })}
+          onSelect={(id) =>
+            navigate({
+              view: 'constellation',
+              id,
+              tab: route.view === 'constellation' ? route.tab : 'graph',
+            })
+          }
         />
         {route.view === 'constellation' && (
           <ConstellationView

@@ -50,7 +50,9 @@ tasks:
 
 function requirePrerequisites(): void {
   if (!existsSync(CHROMIUM)) {
-    throw new Error(`${CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium, or scripts/ensure-chromium.sh)`);
+    throw new Error(
+      `${CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium, or scripts/ensure-chromium.sh)`,
+    );
   }
   const cli = join(REPO_ROOT, 'orchestrator/dist/cli/main.js');
   if (!existsSync(cli)) throw new Error(`${cli} is missing: build the orchestrator first (npm run build)`);

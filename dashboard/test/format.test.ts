@@ -12,9 +12,23 @@ describe('toYaml', () => {
       description: 'a: b # not a comment',
       inputs: { version: '1.0', flag: 'true', empty: '', num: '42' },
       tasks: {
-        build: { run: 'make -j4\nmake install\n', target: { labels: ['linux', 'x64'] }, retries: 2, timeout: '10m' },
-        test: { run: 'npm test -- --grep "a: b"', needs: ['build', { task: 'lint', kind: 'completion' }] },
-        'odd key': { run: '  leading spaces', env: {}, list: [], nothing: null, yes: true },
+        build: {
+          run: 'make -j4\nmake install\n',
+          target: { labels: ['linux', 'x64'] },
+          retries: 2,
+          timeout: '10m',
+        },
+        test: {
+          run: 'npm test -- --grep "a: b"',
+          needs: ['build', { task: 'lint', kind: 'completion' }],
+        },
+        'odd key': {
+          run: '  leading spaces',
+          env: {},
+          list: [],
+          nothing: null,
+          yes: true,
+        },
       },
       list: [[1, 2], { a: { b: [] } }, '- dash', '#hash', 'x\ty'],
     };
@@ -49,7 +63,14 @@ describe('log buffer', () => {
 
 describe('parseProblem', () => {
   it('keeps problem+json fields', () => {
-    const p = parseProblem(422, JSON.stringify({ code: 'GRAPH_CYCLE', title: 'cycle', errors: [{ path: '/tasks/a', line: 3 }] }));
+    const p = parseProblem(
+      422,
+      JSON.stringify({
+        code: 'GRAPH_CYCLE',
+        title: 'cycle',
+        errors: [{ path: '/tasks/a', line: 3 }],
+      }),
+    );
     expect(p.code).toBe('GRAPH_CYCLE');
     expect(p.errors?.[0]?.line).toBe(3);
     expect(p.status).toBe(422);

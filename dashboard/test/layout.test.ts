@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { layoutGraph, midpoint, smoothPath, structureKey } from '../src/graph/layout.js';
+import { fastLayout } from '../src/graph/fast-layout.js';
+import { DAGRE_MAX_TASKS, layoutGraph, midpoint, smoothPath, structureKey } from '../src/graph/layout.js';
 
 const diamond = {
   tasks: [
@@ -12,21 +13,37 @@ const diamond = {
     { from: 'a', to: 'b', kind: 'success' as const },
     { from: 'a', to: 'c', kind: 'success' as const },
     { from: 'b', to: 'd', kind: 'completion' as const },
-    { from: 'c', to: 'd', kind: 'condition' as const, condition: 'outputs.ok == "yes"' },
+    {
+      from: 'c',
+      to: 'd',
+      kind: 'condition' as const,
+      condition: 'outputs.ok == "yes"',
+    },
   ],
 };
 
 describe('structureKey', () => {
   it('ignores order of tasks and edges', () => {
-    const shuffled = { tasks: [...diamond.tasks].reverse(), dependencies: [...diamond.dependencies].reverse() };
+    const shuffled = {
+      tasks: [...diamond.tasks].reverse(),
+      dependencies: [...diamond.dependencies].reverse(),
+    };
     expect(structureKey(shuffled)).toBe(structureKey(diamond));
   });
 
   it('changes when a task or an edge is added, or an edge kind changes', () => {
     const base = structureKey(diamond);
-    expect(structureKey({ ...diamond, tasks: [...diamond.tasks, { id: 'e', name: 'e' }] })).not.toBe(base);
     expect(
-      structureKey({ ...diamond, dependencies: [...diamond.dependencies, { from: 'a', to: 'd', kind: 'success' }] }),
+      structureKey({
+        ...diamond,
+        tasks: [...diamond.tasks, { id: 'e', name: 'e' }],
+      }),
+    ).not.toBe(base);
+    expect(
+      structureKey({
+        ...diamond,
+        dependencies: [...diamond.dependencies, { from: 'a', to: 'd', kind: 'success' }],
+      }),
     ).not.toBe(base);
     const kinds = diamond.dependencies.map((d, i) => (i === 0 ? { ...d, kind: 'failure' as const } : d));
     expect(structureKey({ ...diamond, dependencies: kinds })).not.toBe(base);
@@ -49,19 +66,32 @@ describe('layoutGraph', () => {
 
   it('is deterministic whatever order the API lists tasks in', () => {
     const a = layoutGraph(diamond);
-    const b = layoutGraph({ tasks: [...diamond.tasks].reverse(), dependencies: [...diamond.dependencies].reverse() });
+    const b = layoutGraph({
+      tasks: [...diamond.tasks].reverse(),
+      dependencies: [...diamond.dependencies].reverse(),
+    });
     for (const [id, n] of a.nodes) expect(b.nodes.get(id)).toEqual(n);
   });
 
   it('drops edges to unknown tasks instead of crashing', () => {
-    const l = layoutGraph({ tasks: [{ id: 'a', name: 'a' }], dependencies: [{ from: 'ghost', to: 'a', kind: 'success' }] });
+    const l = layoutGraph({
+      tasks: [{ id: 'a', name: 'a' }],
+      dependencies: [{ from: 'ghost', to: 'a', kind: 'success' }],
+    });
     expect(l.nodes.size).toBe(1);
     expect(l.edges).toHaveLength(0);
   });
 
   it('lays out a few hundred tasks', () => {
-    const tasks = Array.from({ length: 300 }, (_, i) => ({ id: `t${i}`, name: `t${i}` }));
-    const dependencies = tasks.slice(1).map((t, i) => ({ from: `t${Math.floor(i / 3)}`, to: t.id, kind: 'success' as const }));
+    const tasks = Array.from({ length: 300 }, (_, i) => ({
+      id: `t${i}`,
+      name: `t${i}`,
+    }));
+    const dependencies = tasks.slice(1).map((t, i) => ({
+      from: `t${Math.floor(i / 3)}`,
+      to: t.id,
+      kind: 'success' as const,
+    }));
     const l = layoutGraph({ tasks, dependencies });
     expect(l.nodes.size).toBe(300);
   });
@@ -87,5 +117,40 @@ describe('path helpers', () => {
         { x: 10, y: 10 },
       ]),
     ).toEqual({ x: 10, y: 0 });
+  });
+});
+
+describe('fastLayout (big graphs)', () => {
+  it('ranks every task after its dependencies without overlaps', () => {
+    const n = 2000;
+    const tasks = Array.from({ length: n }, (_, i) => ({
+      id: `t${i}`,
+      name: `t${i}`,
+    }));
+    const dependencies = tasks
+      .slice(1)
+      .flatMap((t, i) => [
+        { from: `t${Math.floor(i / 3)}`, to: t.id, kind: 'success' as const },
+        ...(i > 10 ? [{ from: `t${i - 7}`, to: t.id, kind: 'completion' as const }] : []),
+      ]);
+    const l = fastLayout({ tasks, dependencies });
+    expect(l.nodes.size).toBe(n);
+    for (const d of dependencies) expect(l.nodes.get(d.from)!.x).toBeLessThan(l.nodes.get(d.to)!.x);
+    const seen = new Set<string>();
+    for (const node of l.nodes.values()) {
+      const at = `${node.x},${node.y}`;
+      expect(seen.has(at)).toBe(false);
+      seen.add(at);
+    }
+    expect(l.edges).toHaveLength(dependencies.length);
+  });
+
+  it('is what layoutGraph uses above the dagre limit', () => {
+    const tasks = Array.from({ length: DAGRE_MAX_TASKS + 1 }, (_, i) => ({
+      id: `t${i}`,
+      name: `t${i}`,
+    }));
+    const l = layoutGraph({ tasks, dependencies: [] });
+    expect(l.nodes.size).toBe(DAGRE_MAX_TASKS + 1);
   });
 });

@@ -14,7 +14,12 @@ function task(id: string): TaskState {
       inputs: {},
       outputs: {},
       priority: 0,
-      retry: { max: 0, initialBackoffMs: 1000, maxBackoffMs: 1000, multiplier: 2 },
+      retry: {
+        max: 0,
+        initialBackoffMs: 1000,
+        maxBackoffMs: 1000,
+        multiplier: 2,
+      },
     },
     status: 'pending',
     attempts: [],
@@ -38,7 +43,13 @@ const c: Constellation = {
 describe('applyTaskEvent', () => {
   it('updates one task and keeps the structure (so no re-layout)', () => {
     const attempts = [{ number: 1, deviceId: 'd1', assignedAt: 5, startedAt: 6 }];
-    const next = applyTaskEvent(c, { constellationId: 'c1', taskId: 'a', status: 'running', attempts, outputs: {} });
+    const next = applyTaskEvent(c, {
+      constellationId: 'c1',
+      taskId: 'a',
+      status: 'running',
+      attempts,
+      outputs: {},
+    });
     expect(next.tasks.a?.status).toBe('running');
     expect(next.tasks.a?.attempts).toEqual(attempts);
     expect(next.tasks.b).toBe(c.tasks.b);
@@ -47,7 +58,15 @@ describe('applyTaskEvent', () => {
   });
 
   it('ignores a task it does not know (an edit event refetches)', () => {
-    expect(applyTaskEvent(c, { constellationId: 'c1', taskId: 'zz', status: 'ready', attempts: [], outputs: {} })).toBe(c);
+    expect(
+      applyTaskEvent(c, {
+        constellationId: 'c1',
+        taskId: 'zz',
+        status: 'ready',
+        attempts: [],
+        outputs: {},
+      }),
+    ).toBe(c);
   });
 });
 
@@ -64,7 +83,12 @@ describe('routes', () => {
       { view: 'devices' as const },
       { view: 'submit' as const },
       { view: 'constellation' as const, id: 'c 1/x', tab: 'graph' as const },
-      { view: 'constellation' as const, id: 'c1', tab: 'timeline' as const, taskId: 'build/one' },
+      {
+        view: 'constellation' as const,
+        id: 'c1',
+        tab: 'timeline' as const,
+        taskId: 'build/one',
+      },
     ];
     for (const r of routes) expect(parseRoute(routeHash(r))).toEqual(r);
   });

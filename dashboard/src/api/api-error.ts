@@ -36,5 +36,9 @@ export function parseProblem(status: number, body: string): Problem {
   } catch {
     // not JSON: fall through
   }
-  return { status, title: `HTTP ${status}`, detail: body.slice(0, 500) || undefined };
+  return {
+    status,
+    title: `HTTP ${status}`,
+    detail: body.slice(0, 500) || undefined,
+  };
 }

@@ -3,13 +3,7 @@
 
 import { ApiError, parseProblem } from './api-error.js';
 import { getToken, markAuthRequired } from './token-store.js';
-import type {
-  Constellation,
-  ConstellationSummary,
-  DeviceView,
-  EditBatch,
-  PlanResult,
-} from './types.js';
+import type { Constellation, ConstellationSummary, DeviceView, EditBatch, PlanResult } from './types.js';
 
 export const API_BASE = '/v1';
 
@@ -26,7 +20,10 @@ async function request(method: string, path: string, body?: unknown): Promise<Re
       body: body === undefined ? undefined : JSON.stringify(body),
     });
   } catch (err) {
-    throw new ApiError(0, { title: 'Network error', detail: err instanceof Error ? err.message : String(err) });
+    throw new ApiError(0, {
+      title: 'Network error',
+      detail: err instanceof Error ? err.message : String(err),
+    });
   }
   if (res.status === 401) markAuthRequired();
   if (!res.ok) throw new ApiError(res.status, parseProblem(res.status, await res.text()));

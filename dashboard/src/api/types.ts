@@ -160,7 +160,11 @@ export interface DeviceView {
   running: number;
   lastHeartbeatAt?: number | null;
   connectedAt?: number | null;
-  load?: { batteryPercent?: number | null; thermalCelsius?: number | null; loadAvg?: number | number[] | null };
+  load?: {
+    batteryPercent?: number | null;
+    thermalCelsius?: number | null;
+    loadAvg?: number | number[] | null;
+  };
 }
 
 export type EditOperation =

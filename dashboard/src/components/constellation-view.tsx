@@ -24,7 +24,11 @@ export function ConstellationView({ handle, devices, tab, selectedTaskId, onTab,
   if (!c) {
     return (
       <main className="main center">
-        {handle.error ? <div className="inline-error">Could not load: {handle.error}</div> : <div className="muted">Loading…</div>}
+        {handle.error ? (
+          <div className="inline-error">Could not load: {handle.error}</div>
+        ) : (
+          <div className="muted">Loading…</div>
+        )}
       </main>
     );
   }
@@ -85,8 +89,8 @@ function Header({ c, onChanged }: { c: Constellation; onChanged: (c: Constellati
         <StatusBadge status={c.status} testId="constellation-status" />
       </div>
       <div className="c-sub muted">
-        <span className="mono">{c.id}</span> · rev <span data-testid="constellation-revision">{c.revision}</span> · {c.owner} ·
-        created {formatDateTime(c.createdAt)}
+        <span className="mono">{c.id}</span> · rev <span data-testid="constellation-revision">{c.revision}</span> ·{' '}
+        {c.owner} · created {formatDateTime(c.createdAt)}
       </div>
       <div className="c-header-row">
         <ProgressCounts counts={counts} />
@@ -96,7 +100,12 @@ function Header({ c, onChanged }: { c: Constellation; onChanged: (c: Constellati
               Resume
             </button>
           ) : (
-            <button type="button" disabled={busy || terminal} onClick={() => act('pause')} data-testid="constellation-pause">
+            <button
+              type="button"
+              disabled={busy || terminal}
+              onClick={() => act('pause')}
+              data-testid="constellation-pause"
+            >
               Pause
             </button>
           )}

@@ -35,7 +35,9 @@ export function DevicesView({ devices }: { devices: Devices }) {
       {devices.error && <div className="inline-error">{devices.error}</div>}
       {error && <div className="inline-error">{error}</div>}
       {sorted.length === 0 ? (
-        <div className="empty">No device has connected yet. Start one with <code>orrery agent --server …</code>.</div>
+        <div className="empty">
+          No device has connected yet. Start one with <code>orrery agent --server …</code>.
+        </div>
       ) : (
         <table className="table devices" data-testid="devices-table">
           <thead>
@@ -113,7 +115,11 @@ function SlotMeter({ running, slots }: { running: number; slots: number }) {
   return (
     <div className="slots" title={`${running} running of ${slots} slots`}>
       <span className="slots-bar">
-        <span style={{ width: `${slots > 0 ? Math.min(100, (running / slots) * 100) : 0}%` }} />
+        <span
+          style={{
+            width: `${slots > 0 ? Math.min(100, (running / slots) * 100) : 0}%`,
+          }}
+        />
       </span>
       {running}/{slots}
     </div>

@@ -47,7 +47,8 @@ export function LogView({ constellationId, taskId, attempt }: Props) {
   }, [constellationId, taskId, attempt]);
 
   useHubEvent('log', (ev) => {
-    if (!loaded.current || ev.constellationId !== constellationId || ev.taskId !== taskId || ev.attempt !== attempt) return;
+    if (!loaded.current || ev.constellationId !== constellationId || ev.taskId !== taskId || ev.attempt !== attempt)
+      return;
     setBuf((b) => appendLog(b, { stream: ev.stream, text: ev.text }));
   });
 
@@ -69,7 +70,11 @@ export function LogView({ constellationId, taskId, attempt }: Props) {
     <div className="logs">
       {error && <div className="logs-error">Could not load logs: {error}</div>}
       <pre ref={preRef} className="logs-pre" data-testid="task-logs" onScroll={onScroll}>
-        {buf.dropped > 0 && <span className="log-system">… {buf.dropped.toLocaleString()} earlier characters not shown …{'\n'}</span>}
+        {buf.dropped > 0 && (
+          <span className="log-system">
+            … {buf.dropped.toLocaleString()} earlier characters not shown …{'\n'}
+          </span>
+        )}
         {buf.chunks.map((c, i) => (
           // Chunks only ever get appended or trimmed at the front; the index is stable enough here.
           // biome-ignore lint/suspicious/noArrayIndexKey: see above

@@ -3,7 +3,12 @@ import { type StatusCounts, TASK_STATUSES } from '../api/types.js';
 /** A thin stacked bar plus "done/total" for a constellation's task counts. */
 export function ProgressCounts({ counts, compact = false }: { counts: StatusCounts; compact?: boolean }) {
   const total = TASK_STATUSES.reduce((n, s) => n + (counts[s] ?? 0), 0);
-  const done = (counts.succeeded ?? 0) + (counts.failed ?? 0) + (counts.timed_out ?? 0) + (counts.cancelled ?? 0) + (counts.skipped ?? 0);
+  const done =
+    (counts.succeeded ?? 0) +
+    (counts.failed ?? 0) +
+    (counts.timed_out ?? 0) +
+    (counts.cancelled ?? 0) +
+    (counts.skipped ?? 0);
   const title = TASK_STATUSES.filter((s) => (counts[s] ?? 0) > 0)
     .map((s) => `${s}: ${counts[s]}`)
     .join(', ');

@@ -54,7 +54,12 @@ export function SubmitView({ onSubmitted }: { onSubmitted: (c: Constellation) =>
   const format = formatChoice === 'auto' ? detectFormat(source) : formatChoice;
 
   const toError = (err: unknown) =>
-    err instanceof ApiError ? err : new ApiError(0, { title: 'Error', detail: err instanceof Error ? err.message : String(err) });
+    err instanceof ApiError
+      ? err
+      : new ApiError(0, {
+          title: 'Error',
+          detail: err instanceof Error ? err.message : String(err),
+        });
 
   const submit = () => {
     setBusy(true);
@@ -79,7 +84,9 @@ export function SubmitView({ onSubmitted }: { onSubmitted: (c: Constellation) =>
       .then((res) => {
         setSource(planFormat === 'yaml' ? toYaml(res.graph) : `${JSON.stringify(res.graph, null, 2)}\n`);
         setFormatChoice('auto');
-        setPlanNote(`Planned by ${res.source === 'llm' ? 'the language model' : `the ${res.source} planner`}. Review, then submit.`);
+        setPlanNote(
+          `Planned by ${res.source === 'llm' ? 'the language model' : `the ${res.source} planner`}. Review, then submit.`,
+        );
       })
       .catch((err) => setError(toError(err)))
       .finally(() => setBusy(false));
@@ -145,7 +152,13 @@ export function SubmitView({ onSubmitted }: { onSubmitted: (c: Constellation) =>
           </select>
         </label>
         <span className="muted small">Ctrl+Enter submits</span>
-        <button type="button" className="primary" disabled={busy || !source.trim()} onClick={submit} data-testid="submit-button">
+        <button
+          type="button"
+          className="primary"
+          disabled={busy || !source.trim()}
+          onClick={submit}
+          data-testid="submit-button"
+        >
           Submit
         </button>
       </div>

@@ -107,7 +107,10 @@ export function TaskDrawer({ constellation, taskId, devices, onClose, onChanged 
           disabled={busy || terminal}
           onClick={() =>
             run(() =>
-              api.edit(constellation.id, { revision: constellation.revision, operations: [{ op: 'cancel_task', taskId }] }),
+              api.edit(constellation.id, {
+                revision: constellation.revision,
+                operations: [{ op: 'cancel_task', taskId }],
+              }),
             )
           }
         >
@@ -218,14 +221,24 @@ export function TaskDrawer({ constellation, taskId, devices, onClose, onChanged 
                   key={a.number}
                   className={a.number === shownAttempt ? 'current' : undefined}
                   onClick={() => setPickedAttempt(a.number === latest ? null : a.number)}
-                  title={[a.placement && `placement: ${a.placement}`, a.error && `error: ${a.error}`].filter(Boolean).join('\n')}
+                  title={[a.placement && `placement: ${a.placement}`, a.error && `error: ${a.error}`]
+                    .filter(Boolean)
+                    .join('\n')}
                 >
                   <td>{a.number}</td>
                   <td>{deviceName(a.deviceId)}</td>
-                  <td title={`assigned ${formatClock(a.assignedAt)}, started ${formatClock(a.startedAt)}, ended ${formatClock(a.endedAt)}`}>
+                  <td
+                    title={`assigned ${formatClock(a.assignedAt)}, started ${formatClock(a.startedAt)}, ended ${formatClock(a.endedAt)}`}
+                  >
                     {formatClock(a.startedAt ?? a.assignedAt).slice(0, 8)}
                   </td>
-                  <td>{a.endedAt ? formatDuration(a.endedAt - (a.startedAt ?? a.assignedAt)) : <span className="muted">…</span>}</td>
+                  <td>
+                    {a.endedAt ? (
+                      formatDuration(a.endedAt - (a.startedAt ?? a.assignedAt))
+                    ) : (
+                      <span className="muted">…</span>
+                    )}
+                  </td>
                   <td>{a.outcome ? <StatusBadge status={a.outcome} /> : <span className="muted">live</span>}</td>
                   <td className="mono">{a.exitCode ?? '–'}</td>
                 </tr>
@@ -253,7 +266,8 @@ export function TaskDrawer({ constellation, taskId, devices, onClose, onChanged 
 
       <section className="grow">
         <h3>
-          Logs{shownAttempt !== undefined && <span className="muted"> · attempt {shownAttempt}</span>}
+          Logs
+          {shownAttempt !== undefined && <span className="muted"> · attempt {shownAttempt}</span>}
           {pickedAttempt !== null && (
             <button type="button" className="link" onClick={() => setPickedAttempt(null)}>
               show latest

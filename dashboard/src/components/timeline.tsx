@@ -42,12 +42,23 @@ export function Timeline({ constellation, devices, selectedTaskId, onSelectTask 
         min = Math.min(min, a.assignedAt, start);
         max = Math.max(max, end);
         const bars = byDevice.get(a.deviceId) ?? [];
-        bars.push({ taskId, attempt: a.number, start, end, live: a.endedAt === undefined, outcome: a.outcome ?? 'running' });
+        bars.push({
+          taskId,
+          attempt: a.number,
+          start,
+          end,
+          live: a.endedAt === undefined,
+          outcome: a.outcome ?? 'running',
+        });
         byDevice.set(a.deviceId, bars);
       }
     }
     const rows = [...byDevice.entries()]
-      .map(([deviceId, bars]) => ({ deviceId, name: devices.get(deviceId)?.name ?? deviceId, bars }))
+      .map(([deviceId, bars]) => ({
+        deviceId,
+        name: devices.get(deviceId)?.name ?? deviceId,
+        bars,
+      }))
       .sort((a, b) => a.name.localeCompare(b.name));
     return { rows, t0: min, t1: Math.max(max, min + 1) };
   }, [constellation.tasks, devices, live, now]);
@@ -107,7 +118,9 @@ export function Timeline({ constellation, devices, selectedTaskId, onSelectTask 
                     <rect x={x} y={y + 5} width={w} height={ROW - 10} rx={4} />
                     {w > 40 && (
                       <text x={x + 6} y={y + ROW / 2 + 4} className="bar-label">
-                        {b.taskId.length * 6.5 > w - 10 ? `${b.taskId.slice(0, Math.max(1, Math.floor((w - 16) / 6.5)))}…` : b.taskId}
+                        {b.taskId.length * 6.5 > w - 10
+                          ? `${b.taskId.slice(0, Math.max(1, Math.floor((w - 16) / 6.5)))}…`
+                          : b.taskId}
                       </text>
                     )}
                   </g>

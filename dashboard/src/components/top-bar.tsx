@@ -10,7 +10,11 @@ interface Props {
   lastConstellationId: string | null;
 }
 
-const CONNECTION_TEXT = { live: 'live', connecting: 'connecting…', reconnecting: 'reconnecting…' } as const;
+const CONNECTION_TEXT = {
+  live: 'live',
+  connecting: 'connecting…',
+  reconnecting: 'reconnecting…',
+} as const;
 
 export function TopBar({ route, navigate, lastConstellationId }: Props) {
   const conn = useConnectionState();
@@ -28,7 +32,15 @@ export function TopBar({ route, navigate, lastConstellationId }: Props) {
           type="button"
           className={route.view === 'constellation' || route.view === 'home' ? 'nav active' : 'nav'}
           onClick={() =>
-            navigate(lastConstellationId ? { view: 'constellation', id: lastConstellationId, tab: 'graph' } : { view: 'home' })
+            navigate(
+              lastConstellationId
+                ? {
+                    view: 'constellation',
+                    id: lastConstellationId,
+                    tab: 'graph',
+                  }
+                : { view: 'home' },
+            )
           }
         >
           Constellations
@@ -74,7 +86,14 @@ function TokenField({ authRequired }: { authRequired: boolean }) {
   };
   if (has && !authRequired) {
     return (
-      <button type="button" className="link small" onClick={() => { setToken(null); window.location.reload(); }}>
+      <button
+        type="button"
+        className="link small"
+        onClick={() => {
+          setToken(null);
+          window.location.reload();
+        }}
+      >
         forget token
       </button>
     );

@@ -25,7 +25,11 @@ export function appendLog(buf: LogBuffer, chunk: LogChunk, cap = DEFAULT_LOG_CAP
   if (chunk.text === '') return buf;
   const chunks = buf.chunks.slice();
   const last = chunks[chunks.length - 1];
-  if (last && last.stream === chunk.stream) chunks[chunks.length - 1] = { stream: last.stream, text: last.text + chunk.text };
+  if (last && last.stream === chunk.stream)
+    chunks[chunks.length - 1] = {
+      stream: last.stream,
+      text: last.text + chunk.text,
+    };
   else chunks.push({ ...chunk });
   let size = buf.size + chunk.text.length;
   let dropped = buf.dropped;

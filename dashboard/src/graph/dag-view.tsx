@@ -1,4 +1,4 @@
-import { useMemo, useRef } from 'react';
+import { memo, useCallback, useMemo, useRef } from 'react';
 import type { Constellation, DeviceView, TaskState } from '../api/types.js';
 import { type GraphLayout, layoutGraph, midpoint, smoothPath, structureKey } from './layout.js';
 import { usePanZoom } from './use-pan-zoom.js';
@@ -17,7 +17,10 @@ export function DagView({ constellation, devices, selectedTaskId, onSelectTask }
   const svgRef = useRef<SVGSVGElement>(null);
   const input = useMemo(
     () => ({
-      tasks: Object.entries(constellation.tasks).map(([id, t]) => ({ id, name: t.spec.name || id })),
+      tasks: Object.entries(constellation.tasks).map(([id, t]) => ({
+        id,
+        name: t.spec.name || id,
+      })),
       dependencies: constellation.dependencies,
     }),
     [constellation.tasks, constellation.dependencies],
@@ -28,6 +31,16 @@ export function DagView({ constellation, devices, selectedTaskId, onSelectTask }
   const layout: GraphLayout = useMemo(() => layoutGraph(input), [key]);
   const pz = usePanZoom(svgRef, layout, `${constellation.id}|${key}`);
   const { x, y, k } = pz.transform;
+  // Stable across renders so memoised nodes do not re-render for a new closure.
+  const selectRef = useRef(onSelectTask);
+  selectRef.current = onSelectTask;
+  const { wasDragged } = pz;
+  const selectNode = useCallback(
+    (id: string) => {
+      if (!wasDragged()) selectRef.current(id);
+    },
+    [wasDragged],
+  );
 
   return (
     <div className="dag" data-testid="dag">
@@ -93,9 +106,7 @@ export function DagView({ constellation, devices, selectedTaskId, onSelectTask }
                 height={n.height}
                 devices={devices}
                 selected={n.id === selectedTaskId}
-                onClick={() => {
-                  if (!pz.wasDragged()) onSelectTask(n.id);
-                }}
+                onSelect={selectNode}
               />
             );
           })}
@@ -134,10 +145,12 @@ interface NodeProps {
   height: number;
   devices: ReadonlyMap<string, DeviceView>;
   selected: boolean;
-  onClick: () => void;
+  onSelect: (id: string) => void;
 }
 
-function TaskNode({ id, task, x, y, width, height, devices, selected, onClick }: NodeProps) {
+// Memoised: a task event changes one task object, so only that node re-renders.
+const TaskNode = memo(function TaskNode({ id, task, x, y, width, height, devices, selected, onSelect }: NodeProps) {
+  const onClick = () => onSelect(id);
   const last = task.attempts[task.attempts.length - 1];
   const device = last ? (devices.get(last.deviceId)?.name ?? last.deviceId) : null;
   let detail: string = task.status.replace('_', ' ');
@@ -169,10 +182,12 @@ function TaskNode({ id, task, x, y, width, height, devices, selected, onClick }:
       <text className="node-detail" x={16} y={40}>
         {truncate(detail, 30)}
       </text>
-      {progress !== null && <rect className="node-progress" x={5} y={height - 3} width={(width - 5) * progress} height={3} />}
+      {progress !== null && (
+        <rect className="node-progress" x={5} y={height - 3} width={(width - 5) * progress} height={3} />
+      )}
     </g>
   );
-}
+});
 
 function Legend() {
   return (

@@ -3,60 +3,38 @@
 // reuse the same positions: no jitter while tasks run.
 
 import dagre from '@dagrejs/dagre';
-import type { DependencyKind } from '../api/types.js';
+import { fastLayout } from './fast-layout.js';
+import {
+  edgeKey,
+  type GraphLayout,
+  type LayoutInput,
+  NODE_HEIGHT,
+  NODE_WIDTH,
+  type PlacedEdge,
+  type PlacedNode,
+  type Point,
+} from './layout-model.js';
 
-export const NODE_WIDTH = 188;
-export const NODE_HEIGHT = 54;
+export * from './layout-model.js';
 
-export interface LayoutInput {
-  tasks: ReadonlyArray<{ id: string; name: string }>;
-  dependencies: ReadonlyArray<{ from: string; to: string; kind: DependencyKind; condition?: string }>;
-}
+/** Above this many tasks dagre would block the page for seconds; use the fast layered layout. */
+export const DAGRE_MAX_TASKS = 250;
 
-export interface Point {
-  x: number;
-  y: number;
-}
-
-export interface PlacedNode {
-  id: string;
-  /** Centre of the node. */
-  x: number;
-  y: number;
-  width: number;
-  height: number;
-}
-
-export interface PlacedEdge {
-  key: string;
-  from: string;
-  to: string;
-  kind: DependencyKind;
-  condition?: string;
-  points: Point[];
-}
-
-export interface GraphLayout {
-  nodes: Map<string, PlacedNode>;
-  edges: PlacedEdge[];
-  width: number;
-  height: number;
-}
-
-/** A string that changes exactly when the layout would. */
-export function structureKey(input: LayoutInput): string {
-  const nodes = input.tasks.map((t) => `${t.id}\u0001${t.name}`).sort();
-  const edges = input.dependencies.map((d) => `${d.from}\u0001${d.to}\u0001${d.kind}\u0001${d.condition ?? ''}`).sort();
-  return `${nodes.join('\u0002')}\u0003${edges.join('\u0002')}`;
-}
-
-export function edgeKey(d: { from: string; to: string; kind: string }): string {
-  return `${d.from}->${d.to}:${d.kind}`;
-}
-
+/** dagre for normal graphs, the fast layered layout for big ones. */
 export function layoutGraph(input: LayoutInput): GraphLayout {
+  return input.tasks.length > DAGRE_MAX_TASKS ? fastLayout(input) : dagreLayout(input);
+}
+
+export function dagreLayout(input: LayoutInput): GraphLayout {
   const g = new dagre.graphlib.Graph({ multigraph: true });
-  g.setGraph({ rankdir: 'LR', nodesep: 26, ranksep: 70, edgesep: 14, marginx: 24, marginy: 24 });
+  g.setGraph({
+    rankdir: 'LR',
+    nodesep: 26,
+    ranksep: 70,
+    edgesep: 14,
+    marginx: 24,
+    marginy: 24,
+  });
   g.setDefaultEdgeLabel(() => ({}));
   const ids = new Set<string>();
   // Sorted insertion keeps the layout deterministic whatever order the API used.
@@ -68,7 +46,13 @@ export function layoutGraph(input: LayoutInput): GraphLayout {
     .filter((d) => ids.has(d.from) && ids.has(d.to))
     .sort((a, b) => (edgeKey(a) < edgeKey(b) ? -1 : edgeKey(a) > edgeKey(b) ? 1 : 0));
   for (const d of deps) {
-    const label = d.kind === 'condition' ? { width: Math.min(160, 8 + 6.5 * (d.condition ?? 'if').length), height: 16 } : {};
+    const label =
+      d.kind === 'condition'
+        ? {
+            width: Math.min(160, 8 + 6.5 * (d.condition ?? 'if').length),
+            height: 16,
+          }
+        : {};
     g.setEdge(d.from, d.to, label, edgeKey(d));
   }
   dagre.layout(g);
@@ -76,12 +60,25 @@ export function layoutGraph(input: LayoutInput): GraphLayout {
   const nodes = new Map<string, PlacedNode>();
   for (const id of ids) {
     const n = g.node(id);
-    nodes.set(id, { id, x: n.x ?? 0, y: n.y ?? 0, width: NODE_WIDTH, height: NODE_HEIGHT });
+    nodes.set(id, {
+      id,
+      x: n.x ?? 0,
+      y: n.y ?? 0,
+      width: NODE_WIDTH,
+      height: NODE_HEIGHT,
+    });
   }
   const edges: PlacedEdge[] = deps.map((d) => {
     const e = g.edge({ v: d.from, w: d.to, name: edgeKey(d) });
     const points = (e?.points ?? []).map((p: Point) => ({ x: p.x, y: p.y }));
-    return { key: edgeKey(d), from: d.from, to: d.to, kind: d.kind, condition: d.condition, points };
+    return {
+      key: edgeKey(d),
+      from: d.from,
+      to: d.to,
+      kind: d.kind,
+      condition: d.condition,
+      points,
+    };
   });
   const graph = g.graph();
   return { nodes, edges, width: graph.width ?? 0, height: graph.height ?? 0 };

@@ -10,7 +10,7 @@ export interface Transform {
   k: number;
 }
 
-const MIN_K = 0.15;
+const MIN_K = 0.03;
 const MAX_K = 3;
 const DRAG_THRESHOLD = 4;
 
@@ -40,7 +40,11 @@ export function usePanZoom(
     if (width === 0 || height === 0) return;
     const k = Math.max(MIN_K, Math.min(1.25, (width - 40) / content.width, (height - 40) / content.height));
     touched.current = false;
-    setTransform({ k, x: (width - content.width * k) / 2, y: (height - content.height * k) / 2 });
+    setTransform({
+      k,
+      x: (width - content.width * k) / 2,
+      y: (height - content.height * k) / 2,
+    });
   }, [ref, content.width, content.height]);
 
   // Re-fit when the structure (and so the layout) changes, never on status updates.

@@ -83,7 +83,9 @@ export function useConstellation(id: string | null): ConstellationHandle {
       refresh();
       return;
     }
-    setData((prev) => (prev && prev.status !== s.status ? { ...prev, status: s.status, updatedAt: s.updatedAt } : prev));
+    setData((prev) =>
+      prev && prev.status !== s.status ? { ...prev, status: s.status, updatedAt: s.updatedAt } : prev,
+    );
   });
 
   return { data, error, loading, refresh, adopt };

@@ -5,7 +5,12 @@ import { useCallback, useSyncExternalStore } from 'react';
 
 export type Route =
   | { view: 'home' }
-  | { view: 'constellation'; id: string; taskId?: string; tab: 'graph' | 'timeline' }
+  | {
+      view: 'constellation';
+      id: string;
+      taskId?: string;
+      tab: 'graph' | 'timeline';
+    }
   | { view: 'devices' }
   | { view: 'submit' };
 
@@ -17,7 +22,12 @@ export function parseRoute(hash: string): Route {
     const tab = parts[2] === 'timeline' ? 'timeline' : 'graph';
     const ti = parts.indexOf('t');
     const taskId = ti >= 2 ? parts[ti + 1] : undefined;
-    return { view: 'constellation', id: parts[1], tab, ...(taskId ? { taskId } : {}) };
+    return {
+      view: 'constellation',
+      id: parts[1],
+      tab,
+      ...(taskId ? { taskId } : {}),
+    };
   }
   return { view: 'home' };
 }
