@@ -104,6 +104,14 @@ describe('journal', () => {
     store = openSqliteStore({ dataDir });
   });
 
+  it('lets only one store own a data directory at a time', () => {
+    expectStoreError(() => openSqliteStore({ dataDir }), 'STORE_BUSY');
+    store.appendEvents(events(1)); // the owner is unaffected
+    store.close();
+    store = openSqliteStore({ dataDir });
+    expect(store.lastSeq()).toBe(1);
+  });
+
   it('can run with synchronous = FULL', () => {
     store.close();
     store = openSqliteStore({ dataDir, synchronous: 'FULL' });

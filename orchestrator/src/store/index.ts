@@ -1,3 +1,4 @@
+export * from './data-dir-lock.js';
 export * from './errors.js';
 export * from './migrations.js';
 export * from './secrets.js';

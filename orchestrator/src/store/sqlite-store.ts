@@ -8,6 +8,7 @@ import Database from 'better-sqlite3';
 import type { Database as SqliteDatabase } from 'better-sqlite3';
 import { pino } from 'pino';
 import type { Logger } from 'pino';
+import { type DataDirLock, lockDataDir } from './data-dir-lock.js';
 import { StoreError, toStoreError } from './errors.js';
 import { migrateDatabase } from './migrations.js';
 import { SqliteDevices } from './sqlite-devices.js';
@@ -50,13 +51,20 @@ export interface SqliteStoreOptions {
   logCapBytes?: number;
   /** How long to wait for a lock held by another connection (default 5000 ms). */
   busyTimeoutMs?: number;
+  /**
+   * Hold <dataDir>/orrery.lock so a second orchestrator on the same directory
+   * fails fast with STORE_BUSY (default true). Turn off only for read-only tools.
+   */
+  lockDataDir?: boolean;
 }
 
 export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
   const logger = options.logger ?? pino({ level: 'silent' });
   let db: SqliteDatabase | undefined;
+  let lock: DataDirLock | undefined;
   try {
     mkdirSync(options.dataDir, { recursive: true });
+    if (options.lockDataDir !== false) lock = lockDataDir(options.dataDir);
     const path = join(options.dataDir, DB_FILE_NAME);
     db = new Database(path, { timeout: options.busyTimeoutMs ?? 5000 });
     db.pragma('journal_mode = WAL');
@@ -66,9 +74,10 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
     db.pragma('temp_store = MEMORY');
     const { from, to } = migrateDatabase(db);
     if (from !== to) logger.info({ from, to, path }, 'store schema migrated');
-    return new SqliteStore(db, logger, options.logCapBytes ?? DEFAULT_LOG_CAP_BYTES);
+    return new SqliteStore(db, logger, options.logCapBytes ?? DEFAULT_LOG_CAP_BYTES, lock);
   } catch (err) {
     db?.close();
+    lock?.release();
     throw toStoreError(err, `opening the store in ${options.dataDir}`);
   }
 }
@@ -86,6 +95,7 @@ export class SqliteStore implements OrchestratorStore {
     readonly db: SqliteDatabase,
     private readonly logger: Logger,
     logCapBytes: number,
+    private readonly lock?: DataDirLock,
   ) {
     this.journal = new SqliteJournal(db);
     this.snapshots = new SqliteSnapshots(db, this.journal, logger);
@@ -229,5 +239,6 @@ export class SqliteStore implements OrchestratorStore {
       this.logger.warn({ err }, 'WAL checkpoint on close failed; the WAL will be replayed on next open');
     }
     this.db.close();
+    this.lock?.release();
   }
 }
