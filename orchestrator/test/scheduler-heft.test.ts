@@ -54,6 +54,22 @@ describe('scheduler HEFT placement', () => {
     expect(s.estimateRuntime('zzz', 'never-seen')).toBe(1000);
   });
 
+  it('tries every device once for a new kind, then settles on the fastest', () => {
+    const speed: Record<string, number> = { a: 1, b: 1, c: 2, d: 4 };
+    const s = new Scheduler();
+    for (const id of Object.keys(speed)) s.upsertDevice(dev(id));
+    const used: string[] = [];
+    for (let i = 0; i < 8; i++) {
+      s.enqueue(task({ kind: 'step' }));
+      const [p] = s.schedule(i);
+      expect(p).toBeDefined();
+      used.push(p!.deviceId);
+      s.release(p!.key, p!.deviceId, 1000 / speed[p!.deviceId]!);
+    }
+    expect(new Set(used.slice(0, 4))).toEqual(new Set(['a', 'b', 'c', 'd']));
+    expect(used.slice(4)).toEqual(['d', 'd', 'd', 'd']);
+  });
+
   it('waits for a busy fast device when that finishes sooner, and says so', () => {
     let now = 0;
     const s = new Scheduler({ now: () => now });

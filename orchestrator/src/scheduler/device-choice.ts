@@ -50,11 +50,12 @@ export function chooseDevice(
 ): Chosen | Deferred | undefined {
   let best: Chosen | undefined;
   let considered = 0;
+  const kind = est.stats(t.kind);
   const consider = (d: DeviceState): void => {
     const slots = d.dev.slots;
     if (d.running >= slots) return;
     considered++;
-    const runtime = est.estimate(d.dev.id, t.kind);
+    const runtime = est.estimateWith(kind, d.dev.id);
     const transfer = transferMs(t, d.dev.id, w);
     const occupancy = d.running / slots;
     const load = occupancy * (w.loadMs + w.loadFactor * runtime);
@@ -98,7 +99,7 @@ export function chooseDevice(
     const idx = ends.length - d.dev.slots;
     const freeAt = ends[idx] ?? Number.POSITIVE_INFINITY;
     if (!Number.isFinite(freeAt)) continue;
-    const finish = freeAt - now + est.estimate(d.dev.id, t.kind) + transferMs(t, d.dev.id, w);
+    const finish = freeAt - now + est.estimateWith(kind, d.dev.id) + transferMs(t, d.dev.id, w);
     if (finish < freeFinish * (1 - w.waitMargin) && (!wait || finish < wait.estFinishMs)) {
       wait = { kind: 'wait', device: d, until: freeAt, estFinishMs: finish };
       waitEnds = ends;

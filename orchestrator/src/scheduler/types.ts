@@ -101,7 +101,7 @@ export const DEFAULT_WEIGHTS: Readonly<Weights> = Object.freeze({
   fairHalfLifeMs: 30_000,
   deadlineWindowMs: 60_000,
   deadlineBoost: 10,
-  maxCandidates: 256,
+  maxCandidates: 64,
   waitForFaster: true,
   waitMargin: 0.1,
 });
