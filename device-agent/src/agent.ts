@@ -24,7 +24,7 @@ import pino, { type Logger } from 'pino';
 import type { CreateSession, DeviceAgentOptions, EnrollFn, StopOptions } from './agent-options.js';
 import { AttemptJournal, processStartTicks } from './attempt-journal.js';
 import { probeCapabilities } from './capabilities.js';
-import { loadCredentials, saveCredentials } from './credentials.js';
+import { loadCredentials, readEnrollTokenFile, removeEnrollTokenFile, saveCredentials } from './credentials.js';
 import { ensureDir } from './durable-file.js';
 import { AgentError, REJECT_CODES } from './errors.js';
 import { LoadSampler } from './load.js';
@@ -147,12 +147,13 @@ export class DeviceAgent {
     const stored = loadCredentials(this.dataDir);
     let deviceId = this.opts.deviceId ?? stored?.deviceId ?? '';
     let credential = this.opts.credential ?? stored?.credential ?? '';
-    if (!credential && this.opts.enrollToken) {
+    const token = this.opts.enrollToken || readEnrollTokenFile(this.dataDir);
+    if (!credential && token) {
       const enroll = this.opts.enroll ?? defaultEnroll;
       try {
         const enrolled = await enroll({
           url: this.opts.serverUrl,
-          enroll: { token: this.opts.enrollToken, deviceName: this.name, capabilities: this.caps },
+          enroll: { token, deviceName: this.name, capabilities: this.caps },
           ...(this.opts.caPem ? { caPem: this.opts.caPem } : {}),
         });
         deviceId = enrolled.deviceId;
@@ -161,6 +162,7 @@ export class DeviceAgent {
         throw new AgentError('AGENT_ENROLL_FAILED', `enrollment failed: ${(err as Error).message}`, { cause: err });
       }
       saveCredentials(this.dataDir, { deviceId, credential });
+      removeEnrollTokenFile(this.dataDir);
       this.logger.info({ deviceId }, 'enrolled; credential stored');
     }
     return { deviceId, credential };

@@ -1,7 +1,7 @@
 // The device's identity: device id and per-device secret from enrollment,
 // kept in <dataDir>/credentials.json with mode 0600 (readable by the agent's
 // user only). Written atomically so a crash never leaves half a secret.
-import { chmodSync, readFileSync, statSync } from 'node:fs';
+import { chmodSync, readFileSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { writeFileDurable } from './durable-file.js';
 import { AgentError } from './errors.js';
@@ -41,4 +41,26 @@ export function loadCredentials(dataDir: string): DeviceCredentials | undefined 
 
 export function saveCredentials(dataDir: string, creds: DeviceCredentials): void {
   writeFileDurable(credentialsPath(dataDir), `${JSON.stringify(creds, null, 2)}\n`, 0o600);
+}
+
+/**
+ * A one-time enrollment token may wait in <dataDir>/enroll-token (mode 0600)
+ * instead of on the command line, so it never lands in a service file or ps.
+ */
+export const ENROLL_TOKEN_FILE = 'enroll-token';
+
+export function readEnrollTokenFile(dataDir: string): string {
+  try {
+    return readFileSync(path.join(dataDir, ENROLL_TOKEN_FILE), 'utf8').trim();
+  } catch {
+    return '';
+  }
+}
+
+export function writeEnrollTokenFile(dataDir: string, token: string): void {
+  writeFileDurable(path.join(dataDir, ENROLL_TOKEN_FILE), `${token}\n`, 0o600);
+}
+
+export function removeEnrollTokenFile(dataDir: string): void {
+  rmSync(path.join(dataDir, ENROLL_TOKEN_FILE), { force: true });
 }

@@ -1,0 +1,227 @@
+// Command line: `orrery-agent [options]` runs the agent, `orrery-agent install`
+// writes a service definition. The main `orrery` CLI reuses the same pieces:
+// `program.addCommand(createAgentCommand('agent'))`, or agentMain() directly.
+import { readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import type { Logger } from 'pino';
+import { DeviceAgent } from './agent.js';
+import type { CreateSession } from './agent-options.js';
+import { writeEnrollTokenFile } from './credentials.js';
+import { ensureDir } from './durable-file.js';
+import { createCliLogger } from './logger.js';
+import {
+  currentServicePlatform,
+  renderService,
+  type ServicePlatform,
+  type ServiceSpec,
+  writeService,
+} from './service.js';
+import { AGENT_VERSION } from './version.js';
+
+export interface AgentMainOptions {
+  server: string;
+  name?: string;
+  labels?: string[];
+  slots?: number;
+  /** Default: defaultDataDir(). */
+  dataDir?: string;
+  /** One-time enrollment token (used only while no credential is stored). */
+  token?: string;
+  /** PEM file with the CA that signed the orchestrator's certificate. */
+  caFile?: string;
+  logLevel?: string;
+  logger?: Logger;
+  /** Install SIGTERM/SIGINT handlers (drain, then kill on the second). Default true. */
+  handleSignals?: boolean;
+  createSession?: CreateSession;
+}
+
+/** Per-user state dir: $ORRERY_AGENT_DATA_DIR, else the platform's convention. */
+export function defaultDataDir(env: NodeJS.ProcessEnv = process.env, platform = process.platform): string {
+  if (env.ORRERY_AGENT_DATA_DIR) return env.ORRERY_AGENT_DATA_DIR;
+  const home = os.homedir();
+  if (platform === 'darwin') return path.join(home, 'Library', 'Application Support', 'orrery-agent');
+  if (platform === 'win32') return path.join(env.LOCALAPPDATA ?? path.join(home, 'AppData', 'Local'), 'orrery-agent');
+  return path.join(env.XDG_STATE_HOME || path.join(home, '.local', 'state'), 'orrery-agent');
+}
+
+/**
+ * Runs the agent until it is stopped. Resolves with the process exit code:
+ * 0 after a clean stop, 2 when the orchestrator ended the session for good.
+ */
+export async function agentMain(opts: AgentMainOptions): Promise<number> {
+  const logger = opts.logger ?? (await createCliLogger(opts.logLevel ?? 'info'));
+  const dataDir = path.resolve(opts.dataDir ?? defaultDataDir());
+  ensureDir(dataDir);
+  const agent = new DeviceAgent({
+    serverUrl: opts.server,
+    dataDir,
+    ...(opts.name ? { name: opts.name } : {}),
+    ...(opts.labels ? { labels: opts.labels } : {}),
+    ...(opts.slots !== undefined ? { slots: opts.slots } : {}),
+    ...(opts.token ? { enrollToken: opts.token } : {}),
+    ...(opts.caFile ? { caPem: readFileSync(opts.caFile, 'utf8') } : {}),
+    ...(opts.createSession ? { createSession: opts.createSession } : {}),
+    logger,
+  });
+  return new Promise<number>((resolve, reject) => {
+    let exitCode = 0;
+    let signals = 0;
+    const finish = (): void => {
+      if (opts.handleSignals !== false) {
+        process.off('SIGTERM', onSignal);
+        process.off('SIGINT', onSignal);
+      }
+      resolve(exitCode);
+    };
+    function onSignal(sig: NodeJS.Signals): void {
+      signals += 1;
+      if (signals === 1) {
+        logger.info({ signal: sig }, 'draining: finishing running tasks (send the signal again to kill them)');
+        agent.stop({ drain: true }).then(finish, reject);
+      } else {
+        logger.warn({ signal: sig, running: agent.runningCount }, 'killing running tasks and exiting');
+        agent.killAll(true);
+      }
+    }
+    if (opts.handleSignals !== false) {
+      process.on('SIGTERM', onSignal);
+      process.on('SIGINT', onSignal);
+    }
+    agent.onEnd((why) => {
+      exitCode = 2;
+      logger.error({ why }, 'the orchestrator ended this device session; exiting');
+      agent.stop({ drain: false }).then(finish, reject);
+    });
+    agent.start().catch((err: unknown) => {
+      logger.error({ err }, 'agent failed to start');
+      exitCode = 1;
+      agent.stop({ drain: false }).then(finish, () => finish());
+    });
+  });
+}
+
+function parseList(v: string): string[] {
+  return v
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+}
+
+function parseSlots(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('slots must be a positive integer');
+  return n;
+}
+
+interface CommonFlags {
+  server?: string;
+  name?: string;
+  labels?: string[];
+  slots?: number;
+  dataDir?: string;
+  token?: string;
+  ca?: string;
+  logLevel: string;
+}
+
+function addCommonOptions(cmd: Command): Command {
+  return cmd
+    .addOption(new Option('--server <url>', 'orchestrator address (ws://, wss://, grpc://, grpcs://)').env('ORRERY_SERVER'))
+    .option('--name <name>', 'device name (default: hostname)')
+    .option('--labels <list>', 'comma-separated labels for task placement', parseList)
+    .option('--slots <n>', 'concurrent tasks (default: number of CPUs)', parseSlots)
+    .addOption(new Option('--data-dir <dir>', 'state directory (default: per-user state dir)').env('ORRERY_AGENT_DATA_DIR'))
+    .addOption(new Option('--token <token>', 'one-time enrollment token').env('ORRERY_ENROLL_TOKEN'))
+    .option('--ca <file>', 'PEM CA certificate for wss:// or grpcs://')
+    .option('--log-level <level>', 'trace, debug, info, warn, error', 'info');
+}
+
+/** `agent` (run) with an `install` subcommand; `name` is how it appears in help. */
+export function createAgentCommand(name = 'agent', onExit: (code: number) => void = () => {}): Command {
+  const cmd = addCommonOptions(new Command(name))
+    .enablePositionalOptions()
+    .description('run the Orrery device agent: dial out to the orchestrator and run assigned tasks')
+    .version(AGENT_VERSION)
+    .action(async (flags: CommonFlags) => {
+      if (!flags.server) cmd.error('error: --server <url> is required (or set ORRERY_SERVER)');
+      const code = await agentMain({
+        server: flags.server!,
+        logLevel: flags.logLevel,
+        ...(flags.name ? { name: flags.name } : {}),
+        ...(flags.labels ? { labels: flags.labels } : {}),
+        ...(flags.slots !== undefined ? { slots: flags.slots } : {}),
+        ...(flags.dataDir ? { dataDir: flags.dataDir } : {}),
+        ...(flags.token ? { token: flags.token } : {}),
+        ...(flags.ca ? { caFile: flags.ca } : {}),
+      });
+      onExit(code);
+    });
+  const install = addCommonOptions(new Command('install'))
+    .description('install the agent as a service (systemd, launchd or Termux:Boot)')
+    .option('--system', 'system-wide service instead of a per-user one')
+    .option('--user <account>', 'with --system: the account the agent runs as')
+    .option('--print', 'print the service file instead of writing it')
+    .addOption(new Option('--platform <platform>', 'target platform').choices(['linux', 'darwin', 'android']))
+    .addHelpText('after', '\nThe enrollment token, if given, is stored in <data-dir>/enroll-token (mode 0600).')
+    .action((flags: InstallFlags) => {
+      if (!flags.server) install.error('error: --server <url> is required (or set ORRERY_SERVER)');
+      onExit(runInstall(flags));
+    });
+  cmd.addCommand(install);
+  return cmd;
+}
+
+interface InstallFlags extends CommonFlags {
+  system?: boolean;
+  user?: string;
+  print?: boolean;
+  platform?: ServicePlatform;
+}
+
+function runInstall(flags: InstallFlags): number {
+  const dataDir = path.resolve(flags.dataDir ?? defaultDataDir());
+  const spec: ServiceSpec = {
+    server: flags.server!,
+    dataDir,
+    logLevel: flags.logLevel,
+    scope: flags.system ? 'system' : 'user',
+    ...(flags.name ? { name: flags.name } : {}),
+    ...(flags.labels ? { labels: flags.labels } : {}),
+    ...(flags.slots !== undefined ? { slots: flags.slots } : {}),
+    ...(flags.user ? { user: flags.user } : {}),
+  };
+  const file = renderService(spec, flags.platform ?? currentServicePlatform());
+  if (flags.print) {
+    process.stdout.write(`# ${file.path}\n${file.text}`);
+    if (flags.token) process.stdout.write(`# put the enrollment token in ${path.join(dataDir, 'enroll-token')} (mode 0600)\n`);
+    return 0;
+  }
+  if (flags.token) {
+    // The token goes to a private file, never into the (world-readable) service file.
+    ensureDir(dataDir);
+    writeEnrollTokenFile(dataDir, flags.token);
+  }
+  writeService(file);
+  process.stdout.write(`wrote ${file.path}\nnext:\n${file.nextSteps.map((s) => `  ${s}`).join('\n')}\n`);
+  return 0;
+}
+
+/** Entry of bin/orrery-agent.js: `argv` are the user's arguments (process.argv.slice(2)). */
+export async function runAgentCli(argv: string[]): Promise<number> {
+  let code = 0;
+  const program = createAgentCommand('orrery-agent', (c) => {
+    code = c;
+  });
+  program.exitOverride();
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+  } catch (err) {
+    const e = err as { code?: string; exitCode?: number };
+    if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version') return 0;
+    return e.exitCode ?? 1;
+  }
+  return code;
+}
