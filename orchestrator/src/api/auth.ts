@@ -1,0 +1,56 @@
+// API authentication: bearer tokens with a role. Disabled only when the
+// operator asks for it explicitly, and then only on a loopback listener.
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { OrreryError } from '../errors.js';
+import type { AdminService, Role } from './service.js';
+
+const RANK: Record<Role, number> = { viewer: 0, operator: 1, admin: 2 };
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    role: Role;
+    principal: string;
+  }
+}
+
+export function requiredRole(method: string, url: string): Role {
+  if (url.startsWith('/v1/admin')) return 'admin';
+  if (url.match(/^\/v1\/devices\/[^/]+\/revoke/)) return 'admin';
+  return method === 'GET' || method === 'HEAD' ? 'viewer' : 'operator';
+}
+
+export function registerAuth(app: FastifyInstance, opts: { disabled: boolean; admin: AdminService }): void {
+  app.decorateRequest('role', 'viewer');
+  app.decorateRequest('principal', 'anonymous');
+  app.addHook('onRequest', async (req: FastifyRequest) => {
+    if (!req.url.startsWith('/v1/')) return;
+    if (opts.disabled) {
+      req.role = 'admin';
+      req.principal = 'local';
+      return;
+    }
+    const token = bearer(req);
+    if (!token) {
+      throw new OrreryError('UNAUTHENTICATED', 'An API token is required', {
+        status: 401,
+        hint: 'Send "Authorization: Bearer <token>"; an admin creates one with `orrery tokens create --role operator`.',
+      });
+    }
+    const role = opts.admin.verifyApiToken(token);
+    if (!role) throw new OrreryError('UNAUTHENTICATED', 'The API token is unknown or revoked', { status: 401 });
+    const need = requiredRole(req.method, req.url);
+    if (RANK[role] < RANK[need]) {
+      throw new OrreryError('FORBIDDEN', `This needs the ${need} role; your token has ${role}`, { status: 403 });
+    }
+    req.role = role;
+    req.principal = `token:${role}`;
+  });
+}
+
+function bearer(req: FastifyRequest): string | undefined {
+  const header = req.headers.authorization;
+  if (header?.startsWith('Bearer ')) return header.slice(7).trim();
+  // EventSource cannot set headers, so the SSE stream also takes a query token.
+  const q = (req.query as Record<string, string | undefined>)?.access_token;
+  return q || undefined;
+}

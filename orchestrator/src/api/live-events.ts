@@ -1,0 +1,76 @@
+// Notifications the engine publishes for live views (SSE, CLI --follow).
+import type { Attempt, ConstellationStatus, TaskStatus } from '../model/types.js';
+
+export interface ConstellationSummary {
+  id: string;
+  name: string;
+  status: ConstellationStatus;
+  revision: number;
+  owner: string;
+  createdAt: number;
+  updatedAt: number;
+  counts: Partial<Record<TaskStatus, number>>;
+}
+
+export interface DeviceView {
+  id: string;
+  name: string;
+  status: 'online' | 'draining' | 'lost' | 'offline';
+  labels: string[];
+  os: string;
+  arch: string;
+  features: string[];
+  slots: number;
+  running: number;
+  lastHeartbeatAt: number | null;
+  connectedAt: number | null;
+  transport?: string;
+  load?: { batteryPercent: number; thermalCelsius: number; loadAvg: number };
+}
+
+export type LiveEvent =
+  | { type: 'constellation'; data: ConstellationSummary }
+  | {
+      type: 'task';
+      data: {
+        constellationId: string;
+        taskId: string;
+        status: TaskStatus;
+        attempts: Attempt[];
+        outputs: Record<string, string>;
+        waitingReason?: string;
+        progress?: { fraction: number; message: string };
+      };
+    }
+  | { type: 'device'; data: DeviceView }
+  | {
+      type: 'log';
+      data: { constellationId: string; taskId: string; attempt: number; stream: 'stdout' | 'stderr' | 'system'; text: string };
+    }
+  | { type: 'edit'; data: { constellationId: string; revision: number } };
+
+export type LiveListener = (event: LiveEvent) => void;
+
+/** Fan-out of live events to subscribers; a slow subscriber never blocks the engine. */
+export class LiveHub {
+  private readonly listeners = new Set<LiveListener>();
+
+  subscribe(listener: LiveListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  publish(event: LiveEvent): void {
+    for (const listener of this.listeners) {
+      try {
+        listener(event);
+      } catch {
+        // A broken listener must not stop the engine or the others.
+      }
+    }
+  }
+
+  get size(): number {
+    return this.listeners.size;
+  }
+}

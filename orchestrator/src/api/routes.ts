@@ -1,0 +1,90 @@
+// The /v1 routes: thin translations from HTTP to OrchestratorService calls.
+import type { FastifyInstance } from 'fastify';
+import { OrreryError } from '../errors.js';
+import type { EditBatch } from '../model/types.js';
+import type { AdminService, OrchestratorService, Planner, Role } from './service.js';
+
+type Params = { id: string; task: string };
+
+export function registerRoutes(
+  app: FastifyInstance,
+  service: OrchestratorService,
+  admin: AdminService,
+  planner: Planner | undefined,
+): void {
+  app.post('/v1/constellations', async (req, reply) => {
+    const body = req.body as Record<string, unknown> | undefined;
+    if (body === undefined || body === null || typeof body !== 'object' || Array.isArray(body)) {
+      throw new OrreryError('INVALID_REQUEST', 'Send a graph document as a JSON object, or { "source": "<yaml>" }');
+    }
+    const isSource = typeof body.source === 'string' && body.tasks === undefined;
+    const inputs = isSource && body.inputs && typeof body.inputs === 'object' ? (body.inputs as Record<string, string>) : undefined;
+    const created = await (isSource
+      ? service.submit(undefined, {
+          owner: req.principal,
+          source: body.source as string,
+          ...(body.format === 'json' || body.format === 'yaml' ? { format: body.format } : {}),
+          ...(inputs ? { inputs } : {}),
+        })
+      : service.submit(body, { owner: req.principal }));
+    return reply.code(201).send(created);
+  });
+
+  app.get('/v1/constellations', async () => ({ items: service.list() }));
+  app.get<{ Params: Params }>('/v1/constellations/:id', async (req) => service.get(req.params.id));
+  app.get<{ Params: Params }>('/v1/constellations/:id/history', async (req) => ({ items: service.history(req.params.id) }));
+
+  app.post<{ Params: Params }>('/v1/constellations/:id/edits', async (req) => {
+    const batch = req.body as EditBatch | undefined;
+    if (!batch || typeof batch.revision !== 'number' || !Array.isArray(batch.operations)) {
+      throw new OrreryError('INVALID_REQUEST', 'An edit is { "revision": <number>, "operations": [ ... ] }', {
+        hint: 'Read the current revision with GET /v1/constellations/:id',
+      });
+    }
+    return service.edit(req.params.id, batch, req.principal);
+  });
+
+  for (const action of ['cancel', 'pause', 'resume'] as const) {
+    app.post<{ Params: Params }>(`/v1/constellations/:id/${action}`, async (req) => service[action](req.params.id, req.principal));
+  }
+
+  app.post<{ Params: Params }>('/v1/constellations/:id/tasks/:task/retry', async (req) =>
+    service.retryTask(req.params.id, req.params.task, req.principal),
+  );
+
+  app.get<{ Params: Params; Querystring: { attempt?: string } }>('/v1/constellations/:id/tasks/:task/logs', async (req, reply) => {
+    const attempt = req.query.attempt === undefined ? undefined : Number(req.query.attempt);
+    if (attempt !== undefined && !Number.isInteger(attempt)) throw new OrreryError('INVALID_REQUEST', 'attempt must be an integer');
+    return reply.type('text/plain; charset=utf-8').send(service.logs(req.params.id, req.params.task, attempt));
+  });
+
+  app.get('/v1/devices', async () => ({ items: service.devices() }));
+  app.post<{ Params: Params }>('/v1/devices/:id/drain', async (req) => service.drainDevice(req.params.id));
+  app.post<{ Params: Params }>('/v1/devices/:id/revoke', async (req) => service.revokeDevice(req.params.id));
+
+  app.post('/v1/admin/enrollment-tokens', async (req, reply) => {
+    const b = (req.body ?? {}) as { expiresInMs?: number; maxUses?: number; labels?: string[] };
+    return reply.code(201).send(admin.createEnrollmentToken(b));
+  });
+  app.get('/v1/admin/enrollment-tokens', async () => ({ items: admin.listEnrollmentTokens() }));
+  app.post('/v1/admin/api-tokens', async (req, reply) => {
+    const b = (req.body ?? {}) as { role?: Role; name?: string };
+    if (b.role !== 'admin' && b.role !== 'operator' && b.role !== 'viewer') {
+      throw new OrreryError('INVALID_REQUEST', 'role must be admin, operator or viewer');
+    }
+    return reply.code(201).send(admin.createApiToken({ role: b.role, name: b.name }));
+  });
+
+  app.post('/v1/plan', async (req) => {
+    const b = (req.body ?? {}) as { prompt?: unknown };
+    if (typeof b.prompt !== 'string' || !b.prompt.trim()) throw new OrreryError('INVALID_REQUEST', 'Send { "prompt": "<sentence>" }');
+    if (!planner) throw new OrreryError('PLANNER_UNAVAILABLE', 'No planner is configured', { status: 503 });
+    return planner.plan(b.prompt);
+  });
+
+  app.get('/healthz', async (_req, reply) => {
+    const h = service.health();
+    return reply.code(h.status === 'ok' ? 200 : 503).send(h);
+  });
+  app.get('/metrics', async (_req, reply) => reply.type('text/plain; version=0.0.4').send(service.metrics()));
+}

@@ -1,0 +1,49 @@
+// `orrery server`: run the orchestrator in the foreground.
+import type { Command } from 'commander';
+import { startServer } from '../../server/start.js';
+import { DEFAULT_SERVER_OPTIONS } from '../../server/server-options.js';
+
+const int = (v: string): number => {
+  const n = Number.parseInt(v, 10);
+  if (!Number.isFinite(n) || n < 0) throw new Error(`expected a non-negative integer, got ${v}`);
+  return n;
+};
+
+export function registerServer(program: Command): void {
+  program
+    .command('server')
+    .description('Run the orchestrator: HTTP API, dashboard and AIP endpoint for agents')
+    .option('--host <host>', 'address to listen on', DEFAULT_SERVER_OPTIONS.host)
+    .option('-p, --port <port>', 'HTTP/WebSocket port (0 = any free port)', int, DEFAULT_SERVER_OPTIONS.port)
+    .option('-d, --data-dir <dir>', 'where the journal (SQLite) and state live', DEFAULT_SERVER_OPTIONS.dataDir)
+    .option('--no-auth', 'disable API and agent authentication (loopback only, for local development)')
+    .option('--grpc-port <port>', 'also serve AIP over gRPC on this port (0 = any free port)', int)
+    .option('--tls-cert <file>', 'PEM certificate: serve https/wss and grpcs')
+    .option('--tls-key <file>', 'PEM private key for --tls-cert')
+    .option('--heartbeat-ms <ms>', 'agent heartbeat interval; a device is lost after 3 missed', int, DEFAULT_SERVER_OPTIONS.heartbeatIntervalMs)
+    .option('--dashboard-dir <dir>', 'serve the dashboard from this folder (default: the built dashboard)')
+    .option('--log-level <level>', 'trace, debug, info, warn, error', DEFAULT_SERVER_OPTIONS.logLevel)
+    .action(async (opts) => {
+      const running = await startServer({
+        ...DEFAULT_SERVER_OPTIONS,
+        host: opts.host,
+        port: opts.port,
+        dataDir: opts.dataDir,
+        authDisabled: opts.auth === false,
+        grpcPort: opts.grpcPort,
+        tls: opts.tlsCert && opts.tlsKey ? { certFile: opts.tlsCert, keyFile: opts.tlsKey } : undefined,
+        heartbeatIntervalMs: opts.heartbeatMs,
+        dashboardDir: opts.dashboardDir,
+        logLevel: opts.logLevel,
+        planner: process.env.ORRERY_LLM_BASE_URL
+          ? { baseUrl: process.env.ORRERY_LLM_BASE_URL, model: process.env.ORRERY_LLM_MODEL ?? 'gpt-4o-mini', apiKey: process.env.ORRERY_LLM_API_KEY }
+          : undefined,
+      });
+      const stop = (signal: string): void => {
+        running.logger.info({ signal }, 'shutting down: no new work, flushing the journal');
+        void running.close().then(() => process.exit(0));
+      };
+      process.once('SIGTERM', () => stop('SIGTERM'));
+      process.once('SIGINT', () => stop('SIGINT'));
+    });
+}

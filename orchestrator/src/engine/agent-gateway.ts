@@ -1,0 +1,155 @@
+// Connects AIP sessions to the engine: authentication and enrollment against
+// the store, and translation of agent messages into engine calls.
+import { randomBytes } from 'node:crypto';
+import { AipServer, type AuthDecision, type Body, type EnrollDecision, type ServerSession } from '@orrery/protocol';
+import { customAlphabet } from 'nanoid';
+import type { Logger } from 'pino';
+import type { OrchestratorStore } from '../store/index.js';
+import { hashSecret } from '../store/index.js';
+import type { Engine } from './engine.js';
+import { taskKey } from './sched-mapping.js';
+
+const deviceIdFor = customAlphabet('0123456789abcdefghijklmnopqrstuvwxyz', 12);
+
+const OUTCOMES = {
+  SUCCEEDED: 'succeeded',
+  FAILED: 'failed',
+  TIMED_OUT: 'timed_out',
+  CANCELLED: 'cancelled',
+  INTERRUPTED: 'interrupted',
+} as const;
+
+export interface GatewayOptions {
+  engine: Engine;
+  store: OrchestratorStore;
+  logger: Logger;
+  authDisabled: boolean;
+  heartbeatIntervalMs: number;
+  missedHeartbeats: number;
+}
+
+export function createAgentGateway(opts: GatewayOptions): AipServer {
+  const { engine, store } = opts;
+  const log = opts.logger.child({ component: 'aip' });
+  const grantedLabels = new Map<string, string[]>();
+
+  const authenticate = (hello: import('@orrery/protocol').Hello): AuthDecision => {
+    if (opts.authDisabled) {
+      // Local development: a device is who it says it is, keyed by name.
+      const deviceId = hello.deviceId || `dev-${hello.deviceName || 'unnamed'}`;
+      return { ok: true, deviceId };
+    }
+    if (!hello.deviceId || !hello.credential) {
+      return { ok: false, code: 'AIP_UNAUTHENTICATED', message: 'this orchestrator needs enrolled devices: run the agent with --token <enrollment token>' };
+    }
+    const record = store.getDevice(hello.deviceId);
+    if (record?.revoked) return { ok: false, code: 'AIP_REVOKED', message: 'this device was revoked; enroll it again with a new token' };
+    const verified = store.verifyDeviceCredential(hello.deviceId, hello.credential);
+    if (!verified) return { ok: false, code: 'AIP_UNAUTHENTICATED', message: 'unknown device or wrong credential' };
+    grantedLabels.set(verified.id, verified.labels);
+    store.touchDevice(verified.id, Date.now());
+    return { ok: true, deviceId: verified.id, labels: verified.labels };
+  };
+
+  const enroll = (req: import('@orrery/protocol').Enroll): EnrollDecision => {
+    const used = store.consumeEnrollmentToken(req.token);
+    if (!used.ok) return { ok: false, code: 'AIP_UNAUTHENTICATED', message: `enrollment token ${used.reason}` };
+    const deviceId = `d-${deviceIdFor()}`;
+    const credential = randomBytes(32).toString('base64url');
+    store.putDevice({
+      id: deviceId,
+      name: req.deviceName || deviceId,
+      credentialHash: hashSecret(credential),
+      labels: used.token.labels,
+      revoked: false,
+      createdAt: Date.now(),
+      lastSeenAt: null,
+    });
+    log.info({ deviceId, name: req.deviceName }, 'device enrolled');
+    return { ok: true, enrolled: { deviceId, credential, labels: used.token.labels } };
+  };
+
+  const server = new AipServer({
+    authenticate,
+    ...(opts.authDisabled ? {} : { enroll }),
+    heartbeatIntervalMs: opts.heartbeatIntervalMs,
+    missedHeartbeats: opts.missedHeartbeats,
+    logger: log,
+  });
+
+  const wired = new WeakSet<ServerSession>();
+  server.on('session', (session, resumed) => {
+    engine.deviceConnected(session, grantedLabels.get(session.deviceId) ?? [], resumed);
+    if (wired.has(session)) return;
+    wired.add(session);
+    session.on('message', (body) => onMessage(session, body));
+    session.on('heartbeat', (hb) => engine.devices.heartbeat(session.deviceId, hb, Date.now()));
+    session.on('disconnect', (reason) => engine.deviceDisconnected(session.deviceId, reason, false));
+    session.on('end', (reason) => {
+      // A replaced session ends while its device lives on in the new one.
+      if (engine.devices.get(session.deviceId)?.session === session) engine.deviceDisconnected(session.deviceId, reason, true);
+    });
+  });
+
+  function onMessage(session: ServerSession, body: Body): void {
+    const device = engine.devices.get(session.deviceId);
+    switch (body.type) {
+      case 'accept': {
+        const v = body.value;
+        const r = engine.record('task.started', { id: v.constellationId, taskId: v.taskId, attempt: v.attempt, startedAt: Date.now() });
+        if (r.rejected?.stale) engine.sendCancel(session.deviceId, v.constellationId, v.taskId, v.attempt, 'attempt is no longer current');
+        return;
+      }
+      case 'reject': {
+        const v = body.value;
+        const key = taskKey(v.constellationId, v.taskId);
+        if (device && device.running.get(key) === v.attempt) {
+          device.running.delete(key);
+          engine.scheduler.release(key, device.id);
+        }
+        engine.record('task.rejected', { id: v.constellationId, taskId: v.taskId, attempt: v.attempt, code: v.code, reason: v.reason });
+        return;
+      }
+      case 'progress': {
+        const v = body.value;
+        const c = engine.state.constellations.get(v.constellationId);
+        const t = c?.tasks[v.taskId];
+        if (c && t && t.attempts.at(-1)?.number === v.attempt && (t.status === 'running' || t.status === 'assigned')) {
+          c.tasks[v.taskId] = { ...t, progress: { fraction: v.fraction, message: v.message } };
+          engine.markDirty(c.id, v.taskId);
+          engine.scheduleFlush();
+        }
+        return;
+      }
+      case 'log': {
+        const v = body.value;
+        const stream = v.stream === 'STDERR' ? 'stderr' : v.stream === 'SYSTEM' ? 'system' : 'stdout';
+        const data = Buffer.from(v.data);
+        engine.addLogs([{ constellationId: v.constellationId, taskId: v.taskId, attempt: v.attempt, stream, offset: v.offset, data }]);
+        engine.publish({
+          type: 'log',
+          data: { constellationId: v.constellationId, taskId: v.taskId, attempt: v.attempt, stream, text: data.toString('utf8') },
+        });
+        return;
+      }
+      case 'result': {
+        const v = body.value;
+        engine.finishAttempt(device, v.constellationId, v.taskId, v.attempt, {
+          outcome: OUTCOMES[v.outcome as keyof typeof OUTCOMES] ?? 'failed',
+          exitCode: v.exitCode,
+          ...(v.error ? { error: v.error } : {}),
+          outputs: v.outputs ?? {},
+          ...(v.startedAtMs ? { startedAt: v.startedAtMs } : {}),
+          ...(v.endedAtMs ? { endedAt: v.endedAtMs } : {}),
+        });
+        return;
+      }
+      case 'taskReport':
+        return;
+      default:
+        log.debug({ type: body.type, device: session.deviceId }, 'ignored message');
+    }
+  }
+
+  return server;
+}

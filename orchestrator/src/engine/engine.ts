@@ -1,0 +1,495 @@
+// The single-writer engine. Every input (agent message, API call, timer)
+// changes state through record(), which applies one journal event; flush()
+// then places ready tasks, commits the tick's events in one transaction and
+// only after that sends commands to agents and notifies watchers. Nothing is
+// sent that the journal does not hold.
+import type { Body, ServerSession } from '@orrery/protocol';
+import type { Logger } from 'pino';
+import type { ConstellationSummary, LiveEvent } from '../api/live-events.js';
+import type { Constellation, TaskChange, TaskState } from '../model/types.js';
+import { Scheduler } from '../scheduler/index.js';
+import type { LogRecord, NewEvent, OrchestratorStore } from '../store/index.js';
+import { buildAssign } from './assign-message.js';
+import { DeviceRegistry, type DeviceEntry } from './device-registry.js';
+import { EngineState, type Applied } from './engine-state.js';
+import type { AnyEngineEvent, EngineEvent, EventMap, EventType } from './journal-events.js';
+import { EngineMetrics } from './metrics.js';
+import { toSchedDevice, toSchedTask, taskKey } from './sched-mapping.js';
+
+export interface EngineOptions {
+  store: OrchestratorStore;
+  logger: Logger;
+  heartbeatIntervalMs: number;
+  missedHeartbeats: number;
+  snapshotEveryEvents: number;
+  now?: () => number;
+  random?: () => number;
+}
+
+export class Engine {
+  readonly devices = new DeviceRegistry();
+  readonly scheduler: Scheduler;
+  readonly metrics = new EngineMetrics();
+  private readonly listeners = new Set<(e: LiveEvent) => void>();
+  private readonly log: Logger;
+  private readonly now: () => number;
+  private readonly random: () => number;
+
+  private batch: NewEvent[] = [];
+  private logBatch: LogRecord[] = [];
+  private afterCommit: Array<() => void> = [];
+  private dirty = new Map<string, Set<string>>();
+  private dirtyConstellations = new Set<string>();
+  private waiters: Array<{ resolve: () => void; reject: (e: unknown) => void }> = [];
+  private flushScheduled = false;
+  private eventsSinceSnapshot = 0;
+  private readySince = new Map<string, number>();
+  /** Tasks per status per constellation, kept from changes so summaries cost O(1). */
+  private readonly counts = new Map<string, Partial<Record<TaskState['status'], number>>>();
+  private wakeTimer: NodeJS.Timeout | undefined;
+  private wakeAt = Number.POSITIVE_INFINITY;
+  private livenessTimer: NodeJS.Timeout | undefined;
+  private closed = false;
+  /** Set while the journal cannot be written: no commands go out until it can. */
+  storeFailure: Error | undefined;
+
+  private constructor(
+    readonly state: EngineState,
+    private readonly opts: EngineOptions,
+  ) {
+    this.log = opts.logger.child({ component: 'engine' });
+    this.now = opts.now ?? Date.now;
+    this.random = opts.random ?? Math.random;
+    this.scheduler = new Scheduler({ now: this.now, random: this.random });
+  }
+
+  /** Loads the latest snapshot, replays the journal after it, and rebuilds queues. */
+  static open(opts: EngineOptions): Engine {
+    const started = Date.now();
+    const snapshot = opts.store.loadLatestSnapshot();
+    const state = snapshot ? EngineState.restore(snapshot.data as never) : new EngineState();
+    let replayed = 0;
+    for (const ev of opts.store.iterateEvents(snapshot?.seq ?? 0)) {
+      state.applyEvent({ type: ev.type, at: ev.at, data: ev.data } as AnyEngineEvent);
+      replayed++;
+    }
+    const engine = new Engine(state, opts);
+    engine.eventsSinceSnapshot = replayed;
+    engine.rebuildQueues();
+    engine.log.info(
+      { constellations: state.constellations.size, snapshotSeq: snapshot?.seq ?? 0, replayed, ms: Date.now() - started },
+      'state recovered from the journal',
+    );
+    engine.livenessTimer = setInterval(() => engine.checkLiveness(), opts.heartbeatIntervalMs);
+    engine.livenessTimer.unref();
+    return engine;
+  }
+
+  get lostAfterMs(): number {
+    return this.opts.heartbeatIntervalMs * this.opts.missedHeartbeats;
+  }
+
+  /** After replay: ready tasks back in the queue, live attempts held for their devices. */
+  private rebuildQueues(): void {
+    const now = this.now();
+    for (const c of this.state.constellations.values()) {
+      for (const t of Object.values(c.tasks)) {
+        if (t.status === 'ready' && c.status === 'running') this.enqueue(c, t, now);
+        if (t.status === 'assigned' || t.status === 'running') {
+          const a = t.attempts.at(-1);
+          if (!a) continue;
+          const d = this.devices.get(a.deviceId) ?? this.devices.placeholder(a.deviceId, now);
+          d.running.set(taskKey(c.id, t.spec.id), a.number);
+        }
+      }
+    }
+    for (const d of this.devices.all()) {
+      this.scheduler.upsertDevice(toSchedDevice(d));
+      for (const key of d.running.keys()) {
+        const [cid, tid] = splitKey(key);
+        const c = this.state.constellations.get(cid);
+        const t = c?.tasks[tid];
+        if (c && t) this.scheduler.markRunning({ key, constellationId: cid, owner: c.owner, kind: t.spec.executor.kind }, d.id, now);
+      }
+    }
+  }
+
+  // ---- recording -----------------------------------------------------------
+
+  /** Applies one event to the state and, if it changed something, journals it. */
+  record<T extends EventType>(type: T, data: EventMap[T]): Applied {
+    const event = { type, at: this.now(), data } as EngineEvent<T> as AnyEngineEvent;
+    const applied = this.state.applyEvent(event);
+    if (applied.rejected) return applied;
+    this.batch.push({ type, constellationId: (data as { id?: string }).id, at: event.at, data });
+    if (applied.constellation) this.react(applied.constellation, applied.changes, applied.statusChanged);
+    this.scheduleFlush();
+    return applied;
+  }
+
+  /** Side effects of state changes: queue membership, cancels, notifications. */
+  private react(c: Constellation, changes: TaskChange[], statusChanged: boolean): void {
+    const now = this.now();
+    // The state already holds these changes: a first count is taken from it, later ones move by deltas.
+    const counts = this.counts.get(c.id);
+    if (!counts) this.counts.set(c.id, countTasks(c));
+    for (const ch of changes) {
+      if (counts) {
+        if (ch.from) counts[ch.from] = (counts[ch.from] ?? 1) - 1;
+        if (ch.to) counts[ch.to] = (counts[ch.to] ?? 0) + 1;
+      }
+      const key = taskKey(c.id, ch.taskId);
+      const t = c.tasks[ch.taskId];
+      if (ch.to === 'ready' && t && c.status === 'running') this.enqueue(c, t, now);
+      else if (ch.from === 'ready' && ch.to !== 'assigned') this.scheduler.remove(key);
+      if (ch.to !== 'ready') this.readySince.delete(key);
+      if (ch.cancelAttempt) {
+        const { deviceId, attempt } = ch.cancelAttempt;
+        this.afterCommit.push(() => this.sendCancel(deviceId, c.id, ch.taskId, attempt, ch.reason ?? 'cancelled'));
+      }
+      this.markDirty(c.id, ch.taskId);
+    }
+    if (statusChanged || changes.length) this.dirtyConstellations.add(c.id);
+  }
+
+  enqueue(c: Constellation, t: TaskState, now: number, replace = false): void {
+    const key = taskKey(c.id, t.spec.id);
+    if (this.scheduler.isPlaced(key) || (!replace && this.scheduler.has(key))) return;
+    if (!this.readySince.has(key)) this.readySince.set(key, now);
+    this.scheduler.enqueue(toSchedTask(c, t, this.readySince.get(key) ?? now));
+  }
+
+  markDirty(constellationId: string, taskId: string): void {
+    let set = this.dirty.get(constellationId);
+    if (!set) {
+      set = new Set();
+      this.dirty.set(constellationId, set);
+    }
+    set.add(taskId);
+  }
+
+  addLogs(records: LogRecord[]): void {
+    this.logBatch.push(...records);
+    this.scheduleFlush();
+  }
+
+  /** Runs `after` once the current tick is committed (used by the API to answer after durability). */
+  committed(): Promise<void> {
+    this.scheduleFlush();
+    return new Promise((resolve, reject) => this.waiters.push({ resolve, reject }));
+  }
+
+  scheduleFlush(): void {
+    if (this.flushScheduled || this.closed) return;
+    this.flushScheduled = true;
+    setImmediate(() => this.flush());
+  }
+
+  // ---- the tick ------------------------------------------------------------
+
+  flush(): void {
+    this.flushScheduled = false;
+    this.dispatch();
+    if (!this.commit()) return;
+    const commands = this.afterCommit;
+    this.afterCommit = [];
+    for (const send of commands) send();
+    this.notify();
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const w of waiters) w.resolve();
+    this.armWakeTimer();
+    if (this.eventsSinceSnapshot >= this.opts.snapshotEveryEvents) this.snapshot();
+  }
+
+  /** Commits events and logs; on failure keeps them and retries, holding all commands. */
+  private commit(): boolean {
+    if (!this.batch.length && !this.logBatch.length) return true;
+    const t0 = performance.now();
+    try {
+      if (this.batch.length) this.opts.store.appendEvents(this.batch);
+      if (this.logBatch.length) this.opts.store.appendLogs(this.logBatch);
+    } catch (err) {
+      if (!this.storeFailure) this.log.error({ err }, 'journal write failed; holding all commands until it succeeds');
+      this.storeFailure = err as Error;
+      const waiters = this.waiters;
+      this.waiters = [];
+      for (const w of waiters) w.reject(err);
+      setTimeout(() => this.scheduleFlush(), 1000).unref();
+      return false;
+    }
+    if (this.storeFailure) this.log.info('journal writable again; resuming');
+    this.storeFailure = undefined;
+    this.metrics.commitTime.observe((performance.now() - t0) / 1000);
+    this.metrics.eventsJournaled += this.batch.length;
+    this.eventsSinceSnapshot += this.batch.length;
+    this.batch = [];
+    this.logBatch = [];
+    return true;
+  }
+
+  /** Places queued tasks on devices with free slots. */
+  private dispatch(): void {
+    if (this.storeFailure) return;
+    const now = this.now();
+    for (const p of this.scheduler.schedule(now)) {
+      const [cid, tid] = splitKey(p.key);
+      const c = this.state.constellations.get(cid);
+      const device = this.devices.get(p.deviceId);
+      const session = device?.session;
+      if (!c || !device || !session) {
+        this.scheduler.release(p.key, p.deviceId);
+        continue;
+      }
+      const next = (c.tasks[tid]?.attempts.length ?? 0) + 1;
+      const applied = this.record('task.assigned', { id: cid, taskId: tid, attempt: next, deviceId: p.deviceId, placement: explain(p.explanation) });
+      if (applied.rejected) {
+        this.scheduler.release(p.key, p.deviceId);
+        continue;
+      }
+      const task = c.tasks[tid] as TaskState;
+      const attempt = task.attempts.at(-1)?.number ?? 1;
+      device.running.set(p.key, attempt);
+      const readyAt = this.readySince.get(p.key);
+      this.readySince.delete(p.key);
+      let assign: Body;
+      try {
+        assign = { type: 'assign', value: buildAssign(c, task, attempt, this.lostAfterMs) };
+      } catch (err) {
+        // An input that cannot be resolved fails the attempt instead of the engine.
+        this.finishAttempt(device, cid, tid, attempt, { outcome: 'failed', error: (err as Error).message, outputs: {} });
+        continue;
+      }
+      this.afterCommit.push(() => {
+        session.send(assign);
+        this.metrics.tasksDispatched++;
+        if (readyAt !== undefined) this.metrics.dispatchLatency.observe((this.now() - readyAt) / 1000);
+      });
+    }
+  }
+
+  private notify(): void {
+    if (!this.listeners.size) {
+      this.dirty.clear();
+      this.dirtyConstellations.clear();
+      return;
+    }
+    for (const [cid, taskIds] of this.dirty) {
+      const c = this.state.constellations.get(cid);
+      if (!c) continue;
+      for (const taskId of taskIds) {
+        const t = c.tasks[taskId];
+        if (t) this.publish({ type: 'task', data: this.taskEventData(c, t) });
+      }
+    }
+    for (const cid of this.dirtyConstellations) {
+      const c = this.state.constellations.get(cid);
+      if (c) this.publish({ type: 'constellation', data: this.summary(c) });
+    }
+    this.dirty.clear();
+    this.dirtyConstellations.clear();
+  }
+
+  taskEventData(c: Constellation, t: TaskState): Extract<LiveEvent, { type: 'task' }>['data'] {
+    const waitingReason = t.status === 'ready' ? this.waitingReason(c.id, t.spec.id) : undefined;
+    return {
+      constellationId: c.id,
+      taskId: t.spec.id,
+      status: t.status,
+      attempts: t.attempts,
+      outputs: t.outputs,
+      ...(waitingReason ? { waitingReason } : {}),
+      ...(t.progress ? { progress: t.progress } : {}),
+    };
+  }
+
+  summary(c: Constellation): ConstellationSummary {
+    let counts = this.counts.get(c.id);
+    if (!counts) {
+      counts = countTasks(c);
+      this.counts.set(c.id, counts);
+    }
+    const nonZero: Partial<Record<TaskState['status'], number>> = {};
+    for (const [k, v] of Object.entries(counts)) if (v) nonZero[k as TaskState['status']] = v;
+    return { id: c.id, name: c.name, status: c.status, revision: c.revision, owner: c.owner, createdAt: c.createdAt, updatedAt: c.updatedAt, counts: nonZero };
+  }
+
+  waitingReason(cid: string, taskId: string): string | undefined {
+    const c = this.state.constellations.get(cid);
+    if (c?.status === 'paused') return 'constellation is paused';
+    return this.scheduler.waitingReason(taskKey(cid, taskId), this.now());
+  }
+
+  publish(event: LiveEvent): void {
+    for (const l of this.listeners) {
+      try {
+        l(event);
+      } catch (err) {
+        this.log.warn({ err }, 'live listener failed');
+      }
+    }
+  }
+
+  subscribe(listener: (e: LiveEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private armWakeTimer(): void {
+    const next = this.scheduler.nextWakeAt();
+    if (next === undefined || next >= this.wakeAt) return;
+    if (this.wakeTimer) clearTimeout(this.wakeTimer);
+    this.wakeAt = next;
+    this.wakeTimer = setTimeout(() => {
+      this.wakeAt = Number.POSITIVE_INFINITY;
+      this.wakeTimer = undefined;
+      this.scheduleFlush();
+    }, Math.max(0, next - this.now()) + 1);
+    this.wakeTimer.unref();
+  }
+
+  private snapshot(): void {
+    try {
+      const t0 = Date.now();
+      const seq = this.opts.store.lastSeq();
+      this.opts.store.writeSnapshot(seq, this.state.serialize());
+      this.opts.store.compact();
+      this.eventsSinceSnapshot = 0;
+      this.log.debug({ seq, ms: Date.now() - t0 }, 'snapshot written');
+    } catch (err) {
+      this.log.warn({ err }, 'snapshot failed; the journal still holds everything');
+    }
+  }
+
+  // ---- agents --------------------------------------------------------------
+
+  /** The end of an attempt, whatever reported it. Frees the slot first, then records. */
+  finishAttempt(
+    device: DeviceEntry | undefined,
+    cid: string,
+    tid: string,
+    attempt: number,
+    r: { outcome: EventMap['task.finished']['outcome']; exitCode?: number; error?: string; outputs: Record<string, string>; startedAt?: number; endedAt?: number },
+  ): void {
+    const key = taskKey(cid, tid);
+    if (device && device.running.get(key) === attempt) {
+      device.running.delete(key);
+      const ran = r.startedAt && r.endedAt ? r.endedAt - r.startedAt : undefined;
+      this.scheduler.release(key, device.id, r.outcome === 'succeeded' ? ran : undefined);
+    }
+    const applied = this.record('task.finished', {
+      id: cid,
+      taskId: tid,
+      attempt,
+      outcome: r.outcome,
+      outputs: r.outputs,
+      endedAt: r.endedAt ?? this.now(),
+      jitter: this.random(),
+      ...(r.exitCode !== undefined ? { exitCode: r.exitCode } : {}),
+      ...(r.error ? { error: r.error } : {}),
+      ...(r.startedAt ? { startedAt: r.startedAt } : {}),
+    });
+    if (applied.rejected?.stale) {
+      this.metrics.staleResults++;
+      this.record('task.stale_result', { id: cid, taskId: tid, attempt, outcome: r.outcome });
+    }
+  }
+
+  /** An attempt will not finish where it was placed (device lost, disowned it). */
+  loseAttempt(device: DeviceEntry, key: string, attempt: number, reason: string): void {
+    const [cid, tid] = splitKey(key);
+    device.running.delete(key);
+    this.scheduler.release(key, device.id);
+    this.record('task.lost', { id: cid, taskId: tid, attempt, reason });
+  }
+
+  sendCancel(deviceId: string, cid: string, tid: string, attempt: number, reason: string): void {
+    this.devices.get(deviceId)?.session?.send({ type: 'cancel', value: { constellationId: cid, taskId: tid, attempt, reason } });
+  }
+
+  /** Marks devices that missed their heartbeats as lost and requeues their work. */
+  checkLiveness(): void {
+    const now = this.now();
+    for (const d of [...this.devices.overdue(now, this.lostAfterMs)]) {
+      this.log.warn({ device: d.name, id: d.id, lastHeartbeatMs: now - (d.lastHeartbeatAt ?? now) }, 'device lost: missed heartbeats');
+      this.metrics.devicesLost++;
+      d.status = 'lost';
+      this.scheduler.upsertDevice(toSchedDevice(d));
+      for (const [key, attempt] of [...d.running]) this.loseAttempt(d, key, attempt, `device ${d.name} lost (no heartbeat for ${now - (d.lastHeartbeatAt ?? now)} ms)`);
+      this.publish({ type: 'device', data: this.devices.view(d) });
+    }
+  }
+
+  /** A device connected (new session or resumed). */
+  deviceConnected(session: ServerSession, grantedLabels: string[], resumed: boolean, transport?: string): DeviceEntry {
+    const now = this.now();
+    const d = this.devices.connect(session, grantedLabels, now, transport);
+    this.scheduler.upsertDevice(toSchedDevice(d));
+    if (!resumed) this.reconcile(d, session);
+    this.publish({ type: 'device', data: this.devices.view(d) });
+    this.scheduleFlush();
+    return d;
+  }
+
+  /** A fresh session: attempts we think run there but the agent does not know are lost. */
+  private reconcile(d: DeviceEntry, session: ServerSession): void {
+    const reported = new Map<string, { attempt: number; state: string }>();
+    for (const r of session.hello.running ?? []) reported.set(taskKey(r.constellationId, r.taskId), { attempt: r.attempt, state: r.state });
+    for (const [key, attempt] of [...d.running]) {
+      const r = reported.get(key);
+      if (!r || r.attempt !== attempt) this.loseAttempt(d, key, attempt, `device ${d.name} reconnected without attempt ${attempt}`);
+      else if (r.state === 'running') {
+        const [cid, tid] = splitKey(key);
+        const c = this.state.constellations.get(cid);
+        if (c?.tasks[tid]?.status === 'assigned') this.record('task.started', { id: cid, taskId: tid, attempt, startedAt: this.now() });
+      }
+    }
+    for (const [key, r] of reported) {
+      if (r.state !== 'running') continue;
+      const [cid, tid] = splitKey(key);
+      const t = this.state.constellations.get(cid)?.tasks[tid];
+      const current = t?.attempts.at(-1);
+      const live = t && (t.status === 'assigned' || t.status === 'running') && current?.number === r.attempt && current.deviceId === d.id;
+      if (!live) this.sendCancel(d.id, cid, tid, r.attempt, 'attempt superseded while the device was away');
+    }
+  }
+
+  deviceDisconnected(id: string, reason: string, ended: boolean): void {
+    const d = this.devices.get(id);
+    if (!d) return;
+    this.log.info({ device: d.name, reason, ended }, ended ? 'device session ended' : 'device disconnected; may resume');
+    if (ended) {
+      d.session = undefined;
+      if (d.status !== 'lost') d.status = 'offline';
+      this.scheduler.upsertDevice(toSchedDevice(d));
+      for (const [key, attempt] of [...d.running]) this.loseAttempt(d, key, attempt, `device ${d.name} left: ${reason}`);
+      this.publish({ type: 'device', data: this.devices.view(d) });
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.flush();
+    this.closed = true;
+    if (this.livenessTimer) clearInterval(this.livenessTimer);
+    if (this.wakeTimer) clearTimeout(this.wakeTimer);
+  }
+}
+
+export function splitKey(key: string): [string, string] {
+  const i = key.indexOf('/');
+  return [key.slice(0, i), key.slice(i + 1)];
+}
+
+function explain(e: { reason: string; parts: Record<string, number>; candidates: number }): string {
+  const parts = Object.entries(e.parts)
+    .map(([k, v]) => `${k}=${Math.round(v * 100) / 100}`)
+    .join(' ');
+  return `${e.reason} (${e.candidates} candidates; ${parts})`;
+}
+
+function countTasks(c: Constellation): Partial<Record<TaskState['status'], number>> {
+  const counts: Partial<Record<TaskState['status'], number>> = {};
+  for (const t of Object.values(c.tasks)) counts[t.status] = (counts[t.status] ?? 0) + 1;
+  return counts;
+}

@@ -1,0 +1,37 @@
+// Maps engine state onto the scheduler's plain shapes.
+import type { Constellation, TaskState } from '../model/types.js';
+import type { SchedDevice, SchedTask } from '../scheduler/index.js';
+import type { DeviceEntry } from './device-registry.js';
+
+export const taskKey = (constellationId: string, taskId: string): string => `${constellationId}/${taskId}`;
+
+export function toSchedDevice(d: DeviceEntry): SchedDevice {
+  const caps = d.capabilities;
+  return {
+    id: d.id,
+    name: d.name,
+    labels: d.labels,
+    os: caps.os,
+    arch: caps.arch,
+    features: caps.features ?? [],
+    slots: Math.max(0, caps.slots ?? 1),
+    cpus: caps.cpus ?? 1,
+    memoryMb: caps.memoryMb ?? 0,
+    gpus: caps.gpus ?? 0,
+    status: d.session ? d.status : d.status === 'lost' ? 'lost' : 'offline',
+  };
+}
+
+export function toSchedTask(c: Constellation, t: TaskState, readySince: number): SchedTask {
+  return {
+    key: taskKey(c.id, t.spec.id),
+    constellationId: c.id,
+    owner: c.owner,
+    taskId: t.spec.id,
+    target: t.spec.target,
+    priority: t.spec.priority,
+    kind: t.spec.executor.kind,
+    readySince,
+    ...(t.notBefore !== undefined ? { notBefore: t.notBefore } : {}),
+  };
+}

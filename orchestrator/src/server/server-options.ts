@@ -1,0 +1,33 @@
+// Settings of one orchestrator process, from flags and environment.
+export interface ServerOptions {
+  host: string;
+  port: number;
+  dataDir: string;
+  /** Only allowed when host is a loopback address. */
+  authDisabled: boolean;
+  /** Serve AIP over gRPC too (0 = any free port, undefined = off). */
+  grpcPort?: number;
+  tls?: { certFile: string; keyFile: string };
+  heartbeatIntervalMs: number;
+  /** A device is lost after this many missed heartbeats. */
+  missedHeartbeats: number;
+  dashboardDir?: string;
+  logLevel: string;
+  snapshotEveryEvents: number;
+  planner?: { baseUrl: string; model: string; apiKey?: string };
+}
+
+export const DEFAULT_SERVER_OPTIONS: ServerOptions = {
+  host: '127.0.0.1',
+  port: 7070,
+  dataDir: '.orrery/data',
+  authDisabled: false,
+  heartbeatIntervalMs: 2000,
+  missedHeartbeats: 3,
+  logLevel: 'info',
+  snapshotEveryEvents: 50_000,
+};
+
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host.startsWith('127.');
+}

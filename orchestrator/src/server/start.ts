@@ -1,0 +1,121 @@
+// Starts one orchestrator process: store, engine, AIP endpoints, HTTP API,
+// dashboard. Writes <data-dir>/server.json once it listens, so scripts and
+// tests can find the bound ports.
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Logger } from 'pino';
+import { buildHttpApp } from '../api/http-app.js';
+import { createAgentGateway } from '../engine/agent-gateway.js';
+import { Engine } from '../engine/engine.js';
+import { EngineService } from '../engine/orchestrator-service.js';
+import { OrreryError } from '../errors.js';
+import { createLogger } from '../logger.js';
+import { createPlanner } from '../planner/index.js';
+import { openSqliteStore } from '../store/index.js';
+import { isLoopback, type ServerOptions } from './server-options.js';
+
+export interface RunningServer {
+  url: string;
+  aipUrl: string;
+  grpcUrl?: string;
+  logger: Logger;
+  engine: Engine;
+  close(): Promise<void>;
+}
+
+function defaultDashboardDir(): string | undefined {
+  const here = dirname(fileURLToPath(import.meta.url));
+  const candidate = resolve(here, '../../../dashboard/dist');
+  return existsSync(join(candidate, 'index.html')) ? candidate : undefined;
+}
+
+export async function startServer(opts: ServerOptions): Promise<RunningServer> {
+  const logger = createLogger({ level: opts.logLevel, name: 'orchestrator' });
+  if (opts.authDisabled && !isLoopback(opts.host)) {
+    throw new OrreryError('AUTH_REQUIRED', `--no-auth is only allowed on a loopback address, not ${opts.host}`, {
+      hint: 'Listen on 127.0.0.1, or keep auth on and create tokens with `orrery tokens create`.',
+    });
+  }
+  const dataDir = resolve(opts.dataDir);
+  mkdirSync(dataDir, { recursive: true });
+  const store = openSqliteStore({ dataDir, logger });
+  const engine = Engine.open({
+    store,
+    logger,
+    heartbeatIntervalMs: opts.heartbeatIntervalMs,
+    missedHeartbeats: opts.missedHeartbeats,
+    snapshotEveryEvents: opts.snapshotEveryEvents,
+  });
+  const service = new EngineService(engine, store);
+  const gateway = createAgentGateway({
+    engine,
+    store,
+    logger,
+    authDisabled: opts.authDisabled,
+    heartbeatIntervalMs: opts.heartbeatIntervalMs,
+    missedHeartbeats: opts.missedHeartbeats,
+  });
+  const planner = createPlanner(opts.planner, {
+    logger,
+    validate: (doc) => void service.validate(doc),
+    describeDevices: () =>
+      service
+        .devices()
+        .map((d) => `- ${d.name}: os=${d.os} arch=${d.arch} labels=[${d.labels.join(',')}] features=[${d.features.join(',')}] ${d.status}`)
+        .join('\n') || '(none)',
+  });
+  const tls = opts.tls ? { cert: readFileSync(opts.tls.certFile), key: readFileSync(opts.tls.keyFile) } : undefined;
+  const app = buildHttpApp({
+    service,
+    admin: service,
+    planner,
+    authDisabled: opts.authDisabled,
+    dashboardDir: opts.dashboardDir ?? defaultDashboardDir(),
+    logger,
+    ...(tls ? { https: tls } : {}),
+  });
+  await app.listen({ host: opts.host, port: opts.port });
+  gateway.attachWebSocket(app.server);
+  const port = (app.server.address() as AddressInfo).port;
+  const hostForUrl = opts.host.includes(':') ? `[${opts.host}]` : opts.host;
+  const scheme = tls ? 'https' : 'http';
+  const url = `${scheme}://${hostForUrl}:${port}`;
+  const aipUrl = `${tls ? 'wss' : 'ws'}://${hostForUrl}:${port}/v1/aip`;
+  let grpcUrl: string | undefined;
+  if (opts.grpcPort !== undefined) {
+    const grpcTls = tls ? { certPem: tls.cert.toString(), keyPem: tls.key.toString() } : undefined;
+    const gport = await gateway.listenGrpc(opts.host, opts.grpcPort, grpcTls);
+    grpcUrl = `${tls ? 'grpcs' : 'grpc'}://${hostForUrl}:${gport}`;
+  }
+
+  let adminToken: string | undefined;
+  if (!opts.authDisabled && store.listApiTokens().length === 0) {
+    adminToken = service.createApiToken({ role: 'admin', name: 'initial admin' }).token;
+    writeFileSync(join(dataDir, 'admin-token'), `${adminToken}\n`, { mode: 0o600 });
+    logger.warn({ file: join(dataDir, 'admin-token') }, 'created the first admin API token (shown once, also saved with mode 0600)');
+    process.stderr.write(`\nadmin token: ${adminToken}\n\n`);
+  }
+  writeFileSync(join(dataDir, 'server.json'), JSON.stringify({ url, aipUrl, grpcUrl, pid: process.pid }, null, 2));
+  logger.info({ url, aipUrl, grpcUrl, dataDir, auth: !opts.authDisabled }, `orchestrator listening on ${url} (dashboard at ${url}/)`);
+
+  let closing: Promise<void> | undefined;
+  return {
+    url,
+    aipUrl,
+    ...(grpcUrl ? { grpcUrl } : {}),
+    logger,
+    engine,
+    close() {
+      closing ??= (async () => {
+        await app.close().catch(() => undefined);
+        await gateway.close();
+        await engine.close();
+        store.close();
+        logger.info('orchestrator stopped; journal flushed');
+      })();
+      return closing;
+    },
+  };
+}
