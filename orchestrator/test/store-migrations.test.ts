@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -54,6 +54,14 @@ describe('schema migrations', () => {
     const applied = store.db.prepare('SELECT version FROM schema_version ORDER BY version').pluck().all();
     expect(applied).toEqual([1, 2]);
     store.close();
+
+    // The pre-migration copy is a v1 database with the old data.
+    const backupName = readdirSync(dataDir).find((f) => f.startsWith(`${DB_FILE_NAME}.backup-v1-`));
+    expect(backupName).toBeDefined();
+    const backup = new Database(join(dataDir, backupName as string), { readonly: true });
+    expect(readSchemaVersion(backup)).toBe(1);
+    expect(backup.prepare('SELECT type FROM events').pluck().all()).toEqual(['old']);
+    backup.close();
   });
 
   it('refuses a database written by a newer build with STORE_VERSION_TOO_NEW', () => {
@@ -75,6 +83,19 @@ describe('schema migrations', () => {
   it('reports a file that is not a database as STORE_CORRUPT', () => {
     writeFileSync(join(dataDir, DB_FILE_NAME), Buffer.alloc(8192, 0x5a));
     expect(() => openSqliteStore({ dataDir })).toThrowError(expect.objectContaining({ code: 'STORE_CORRUPT' }));
+  });
+
+  it('takes an online backup that opens as a store', async () => {
+    const store = openSqliteStore({ dataDir });
+    store.appendEvents([{ type: 'kept', at: 1, data: { n: 1 } }]);
+    const copyDir = join(dataDir, 'copy');
+    const copy = openSqliteStore({ dataDir: copyDir });
+    copy.close();
+    await store.backup(join(copyDir, DB_FILE_NAME));
+    store.close();
+    const restored = openSqliteStore({ dataDir: copyDir });
+    expect(restored.readEvents(0).map((e) => e.type)).toEqual(['kept']);
+    restored.close();
   });
 
   it('creates the data directory when missing', () => {

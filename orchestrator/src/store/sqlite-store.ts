@@ -10,7 +10,7 @@ import { pino } from 'pino';
 import type { Logger } from 'pino';
 import { type DataDirLock, lockDataDir } from './data-dir-lock.js';
 import { StoreError, toStoreError } from './errors.js';
-import { migrateDatabase } from './migrations.js';
+import { CURRENT_SCHEMA_VERSION, migrateDatabase, readSchemaVersion } from './migrations.js';
 import { SqliteDevices } from './sqlite-devices.js';
 import { SqliteJournal } from './sqlite-journal.js';
 import { DEFAULT_LOG_CAP_BYTES, SqliteLogs } from './sqlite-logs.js';
@@ -72,6 +72,13 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
     // Shrink the WAL file back after checkpoints so it does not hold disk space.
     db.pragma('journal_size_limit = 67108864');
     db.pragma('temp_store = MEMORY');
+    const found = readSchemaVersion(db);
+    if (found > 0 && found < CURRENT_SCHEMA_VERSION) {
+      // Migrations only go forward: keep a copy so a downgrade is a file move.
+      const backup = `${path}.backup-v${found}-${Date.now()}`;
+      db.prepare('VACUUM INTO ?').run(backup);
+      logger.info({ backup, from: found }, 'store backed up before schema migration');
+    }
     const { from, to } = migrateDatabase(db);
     if (from !== to) logger.info({ from, to, path }, 'store schema migrated');
     return new SqliteStore(db, logger, options.logCapBytes ?? DEFAULT_LOG_CAP_BYTES, lock);
@@ -227,6 +234,19 @@ export class SqliteStore implements OrchestratorStore {
 
   revokeApiToken(id: string): boolean {
     return this.guard('revoking an API token', () => this.tokens.revokeApi(id));
+  }
+
+  /**
+   * Online, consistent copy of the database to `destPath` (SQLite's backup
+   * API, copied in steps so the engine keeps running meanwhile).
+   */
+  async backup(destPath: string): Promise<void> {
+    if (this.closed) throw new StoreError('STORE_CLOSED', 'backing up: the store is closed');
+    try {
+      await this.db.backup(destPath);
+    } catch (err) {
+      throw toStoreError(err, `backing up to ${destPath}`);
+    }
   }
 
   close(): void {

@@ -173,6 +173,9 @@ export interface OrchestratorStore {
   listApiTokens(): ApiTokenInfo[];
   revokeApiToken(id: string): boolean;
 
+  /** A consistent copy of the whole store, taken while it keeps running. */
+  backup(destPath: string): Promise<void>;
+
   /** Checkpoint the WAL and close. Idempotent. */
   close(): void;
 }
