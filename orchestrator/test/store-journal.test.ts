@@ -96,6 +96,18 @@ describe('journal', () => {
     expect(store.appendEvents(events(1))).toBe(3);
   });
 
+  it('commits a tick of events and logs together, or neither', () => {
+    const log = { constellationId: 'c1', taskId: 't', attempt: 1, stream: 'stdout', offset: 0, data: 'hello' };
+    expect(store.commit({ events: events(3), logs: [log] })).toBe(3);
+    expect(store.readLogs('c1', 't')).toHaveLength(1);
+    store.db.exec(`CREATE TEMP TRIGGER fail_logs BEFORE INSERT ON task_logs WHEN NEW.task_id = 'boom'
+      BEGIN SELECT RAISE(ABORT, 'forced failure'); END`);
+    expect(() => store.commit({ events: events(3), logs: [{ ...log, taskId: 'boom' }] })).toThrow(StoreError);
+    expect(store.lastSeq()).toBe(3);
+    expect(store.readEvents(0)).toHaveLength(3);
+    expect(store.commit({ events: events(2) })).toBe(5);
+  });
+
   it('refuses calls after close with STORE_CLOSED', () => {
     store.close();
     expectStoreError(() => store.appendEvents(events(1)), 'STORE_CLOSED');

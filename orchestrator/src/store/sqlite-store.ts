@@ -96,6 +96,7 @@ export class SqliteStore implements OrchestratorStore {
   private readonly devices: SqliteDevices;
   private readonly tokens: SqliteTokens;
   private closed = false;
+  private readonly commitTick: (events: readonly NewEvent[], logs: readonly LogRecord[]) => number;
 
   /** The raw connection, for diagnostics and tests; do not write through it. */
   constructor(
@@ -109,6 +110,12 @@ export class SqliteStore implements OrchestratorStore {
     this.logs = new SqliteLogs(db, logCapBytes);
     this.devices = new SqliteDevices(db);
     this.tokens = new SqliteTokens(db);
+    // The parts' own transactions nest inside this one as savepoints.
+    this.commitTick = db.transaction((events: readonly NewEvent[], logs: readonly LogRecord[]) => {
+      const seq = this.journal.append(events);
+      this.logs.append(logs);
+      return seq;
+    });
   }
 
   /** Run one operation: refuse after close, translate SQLite errors. */
@@ -127,6 +134,10 @@ export class SqliteStore implements OrchestratorStore {
 
   appendEvents(events: readonly NewEvent[]): number {
     return this.guard('appending events', () => this.journal.append(events));
+  }
+
+  commit(tick: { events: readonly NewEvent[]; logs?: readonly LogRecord[] }): number {
+    return this.guard('committing a tick', () => this.commitTick(tick.events, tick.logs ?? []));
   }
 
   readEvents(afterSeq: number, limit?: number): JournalEvent[] {

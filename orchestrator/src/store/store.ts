@@ -129,6 +129,12 @@ export interface OrchestratorStore {
   // Journal
   /** Commit all events in one transaction (group commit); returns the last seq. */
   appendEvents(events: readonly NewEvent[]): number;
+  /**
+   * One engine tick: its events and its task-log chunks in ONE transaction,
+   * so a failure leaves neither and retrying the same tick never duplicates
+   * events. Returns the last seq.
+   */
+  commit(tick: { events: readonly NewEvent[]; logs?: readonly LogRecord[] }): number;
   /** Events with seq > afterSeq in seq order, at most `limit` (default 1000). */
   readEvents(afterSeq: number, limit?: number): JournalEvent[];
   /** All events with seq > afterSeq, fetched a page at a time (writes may interleave between pages). */
