@@ -38,6 +38,32 @@ describe('toYaml', () => {
   });
 });
 
+describe('toYaml layout', () => {
+  it('writes the conventional block style', () => {
+    const text = toYaml({
+      name: 'demo',
+      tasks: { build: { run: 'make' }, test: { run: 'make test', needs: ['build'] } },
+      list: [{ a: 1, b: 'x' }],
+    });
+    expect(text).toBe(
+      [
+        'name: demo',
+        'tasks:',
+        '  build:',
+        '    run: make',
+        '  test:',
+        '    run: make test',
+        '    needs:',
+        '      - build',
+        'list:',
+        '  - a: 1',
+        '    b: x',
+        '',
+      ].join('\n'),
+    );
+  });
+});
+
 describe('log buffer', () => {
   it('merges chunks of one stream and keeps streams apart', () => {
     let b = appendLog(emptyLogBuffer, { stream: 'stdout', text: 'a\n' });

@@ -194,6 +194,8 @@ export interface Problem {
   status?: number;
   code?: string;
   detail?: string;
+  /** What to do about it (Orrery's problems carry one where it helps). */
+  hint?: string;
   errors?: ProblemItem[];
 }
 

@@ -22,6 +22,7 @@ export function ProblemBox({ error, onGoToLine, seq }: Props) {
         {error.status > 0 && <span className="muted">HTTP {error.status}</span>}
       </div>
       {p.detail && <div className="problem-detail">{p.detail}</div>}
+      {p.hint && <div className="problem-hint muted">{p.hint}</div>}
       {items.length > 0 && (
         <ul className="problem-items">
           {items.map((it, i) => (

@@ -121,7 +121,7 @@ export function TaskDrawer({ constellation, taskId, devices, onClose, onChanged 
 
       {task.waitingReason && !terminal && (
         <div className="waiting" data-testid="waiting-reason">
-          ⏳ {task.waitingReason}
+          <strong>waiting:</strong> {task.waitingReason}
         </div>
       )}
       {task.progress && task.status === 'running' && (

@@ -80,7 +80,7 @@ function emitObject(obj: Record<string, unknown>, indent: number, out: string[],
     const isNested = v !== null && typeof v === 'object' && Object.keys(v as object).length > 0;
     if (isNested) {
       out.push(`${linePrefix}${key(k)}:`);
-      if (Array.isArray(v)) emit(v, indent, out, '');
+      if (Array.isArray(v)) emit(v, indent + 2, out, '');
       else emitObject(v as Record<string, unknown>, indent + 2, out, `${pad}  `);
     } else {
       emit(v, indent, out, `${linePrefix}${key(k)}: `);
