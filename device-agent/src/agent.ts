@@ -28,10 +28,11 @@ import { loadCredentials, readEnrollTokenFile, removeEnrollTokenFile, saveCreden
 import { ensureDir } from './durable-file.js';
 import { AgentError, REJECT_CODES } from './errors.js';
 import { LoadSampler } from './load.js';
+import { FinishedAttempts } from './finished-attempts.js';
 import { Outbox } from './outbox.js';
 import { recoverInterrupted } from './recovery.js';
 import { type RunningAttempt, ShellExecutor } from './shell-executor.js';
-import { attemptKey, outboxKeyOf, resultKey } from './task-keys.js';
+import { attemptKey, outboxKeyOf } from './task-keys.js';
 import { AGENT_VERSION } from './version.js';
 
 interface LiveAttempt {
@@ -56,8 +57,7 @@ export class DeviceAgent {
   private session: AipClientSession | undefined;
   private caps!: Capabilities;
   private readonly live = new Map<string, LiveAttempt>();
-  /** Recently finished attempts (insertion-ordered, bounded) for duplicate Assigns. */
-  private readonly finished = new Map<string, Result>();
+  private finished!: FinishedAttempts;
   private readonly load = new LoadSampler();
   private state: 'new' | 'starting' | 'running' | 'stopping' | 'stopped' = 'new';
   private draining = false;
@@ -101,9 +101,7 @@ export class DeviceAgent {
     recoverInterrupted(this.journal, this.outbox, this.logger);
     // Nothing runs yet, so leftover work dirs belong to dead attempts.
     if (!this.opts.executor?.keepWorkDirs) rmSync(workRoot, { recursive: true, force: true });
-    for (const item of this.outbox.pending()) {
-      if (item.body.type === 'result') this.remember(item.body.value);
-    }
+    this.finished = new FinishedAttempts(this.outbox, this.opts.rememberFinished ?? 1024);
 
     this.caps = probeCapabilities({
       labels: this.opts.labels ?? [],
@@ -237,7 +235,7 @@ export class DeviceAgent {
       this.send({ type: 'accept', value: ref });
       return;
     }
-    const done = this.finishedResult(ref);
+    const done = this.finished.get(ref);
     if (done) {
       this.logger.info({ attempt: key }, 'duplicate assignment of a finished attempt; re-sending its result');
       this.send({ type: 'result', value: done });
@@ -304,29 +302,9 @@ export class DeviceAgent {
     this.sendDurable({ type: 'result', value: result });
     this.journal.remove(entry.ref);
     this.live.delete(key);
-    this.remember(result);
+    this.finished.remember(result);
     this.logger.info({ attempt: key, outcome: result.outcome, exitCode: result.exitCode, secs }, 'task finished');
     if (this.live.size === 0) for (const w of this.idleWaiters.splice(0)) w();
-  }
-
-  private remember(result: Result): void {
-    const key = attemptKey(result);
-    this.finished.delete(key);
-    this.finished.set(key, result);
-    const max = this.opts.rememberFinished ?? 1024;
-    while (this.finished.size > max) {
-      const oldest = this.finished.keys().next().value;
-      if (oldest === undefined) break;
-      this.finished.delete(oldest);
-    }
-  }
-
-  /** The Result of a finished attempt: remembered, or still waiting in the outbox. */
-  private finishedResult(ref: TaskRef): Result | undefined {
-    const known = this.finished.get(attemptKey(ref));
-    if (known) return known;
-    const body = this.outbox.get(resultKey(ref));
-    return body?.type === 'result' ? body.value : undefined;
   }
 
   private onCancel(c: Cancel): void {
@@ -403,18 +381,7 @@ export class DeviceAgent {
     }
     await this.whenIdle();
     if (this.session && wasRunning && !this.fatalError) {
-      const flushMs = this.opts.flushTimeoutMs ?? 5_000;
-      let timer: NodeJS.Timeout | undefined;
-      const flushed = await Promise.race([
-        this.session.flushed().then(
-          () => true,
-          () => false,
-        ),
-        new Promise<boolean>((r) => {
-          timer = setTimeout(() => r(false), flushMs);
-        }),
-      ]);
-      clearTimeout(timer);
+      const flushed = await settlesWithin(this.session.flushed(), this.opts.flushTimeoutMs ?? 5_000);
       if (!flushed) this.logger.warn({ pending: this.outbox.size }, 'outbox not fully acknowledged; kept for the next start');
     }
     await this.session?.stop(options.reason ?? (drain ? 'agent drained' : 'agent stopped'));
@@ -433,4 +400,18 @@ export class DeviceAgent {
       if (now) e.run.hurry();
     }
   }
+}
+
+/** true when `p` resolves within `ms`; false when it rejects or takes longer. */
+function settlesWithin(p: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    p.then(
+      () => true,
+      () => false,
+    ),
+    new Promise<boolean>((r) => {
+      timer = setTimeout(() => r(false), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
 }

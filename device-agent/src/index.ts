@@ -18,3 +18,4 @@ export {
 export { extractOutputs, selectPath } from './task-outputs.js';
 export { loadCredentials, saveCredentials, type DeviceCredentials } from './credentials.js';
 export { AGENT_VERSION } from './version.js';
+export { agentMain, createAgentCommand, defaultDataDir, runAgentCli, type AgentMainOptions } from './cli.js';
