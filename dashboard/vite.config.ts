@@ -1,6 +1,9 @@
 import react from '@vitejs/plugin-react';
 import { defineConfig } from 'vite';
 
+// Where `npm run dev` sends /v1: the quick-start orchestrator unless told otherwise.
+const api = process.env.ORRERY_API ?? 'http://127.0.0.1:7070';
+
 // Relative base: the orchestrator serves dist/ at `/`, and a relative base keeps
 // the bundle working if it is ever mounted under a prefix.
 export default defineConfig({
@@ -10,8 +13,8 @@ export default defineConfig({
   server: {
     proxy: {
       // SSE goes through the same proxy; Vite's proxy streams it unbuffered.
-      '/v1': { target: 'http://127.0.0.1:7070', changeOrigin: true },
-      '/healthz': { target: 'http://127.0.0.1:7070', changeOrigin: true },
+      '/v1': { target: api, changeOrigin: true },
+      '/healthz': { target: api, changeOrigin: true },
     },
   },
 });

@@ -38,7 +38,7 @@ export function usePanZoom(
     if (!el || content.width === 0) return;
     const { width, height } = el.getBoundingClientRect();
     if (width === 0 || height === 0) return;
-    const k = Math.max(MIN_K, Math.min(1.25, (width - 40) / content.width, (height - 40) / content.height));
+    const k = Math.max(MIN_K, Math.min(1, (width - 40) / content.width, (height - 40) / content.height));
     touched.current = false;
     setTransform({
       k,
