@@ -362,6 +362,31 @@ describe.each(TRANSPORTS)('AIP conformance over %s', (transport) => {
     expect(fatal).toEqual([]);
   });
 
+  it('survives application handlers that throw', async () => {
+    const h = await server();
+    const c = client(h);
+    const got: Body[] = [];
+    c.on('message', (b) => {
+      got.push(b);
+      throw new Error('agent bug');
+    });
+    const sessionP = nextSession(h);
+    c.start();
+    const [session] = await sessionP;
+    const serverGot: Body[] = [];
+    session.on('message', (b) => {
+      serverGot.push(b);
+      throw new Error('orchestrator bug');
+    });
+    for (const i of [1, 2]) {
+      session.send(assign(i));
+      c.send(result(i));
+    }
+    await c.flushed();
+    await until(() => got.length === 2 && serverGot.length === 2, 'both messages each way');
+    expect(session.connected && c.connected).toBe(true);
+  });
+
   it('answers raw envelopes byte-identically on both transports', async () => {
     const h = await server();
     const p = await peer(h);

@@ -78,6 +78,16 @@ export class AipClient extends EventEmitter implements AipClientSession {
     return super.on(event, handler);
   }
 
+  /** A throwing handler is the application's bug: logged, never a protocol error. */
+  override emit(event: string | symbol, ...args: unknown[]): boolean {
+    try {
+      return super.emit(event, ...args);
+    } catch (err) {
+      this.logger.error({ err, event: String(event) }, 'aip client handler threw');
+      return true;
+    }
+  }
+
   /** True between a Welcome and the loss of that connection. */
   get connected(): boolean {
     return this.state === 'open';
@@ -277,7 +287,13 @@ export class AipClient extends EventEmitter implements AipClientSession {
   }
 
   private heartbeatValue(): Heartbeat {
-    if (this.options.heartbeat) return this.options.heartbeat();
+    if (this.options.heartbeat) {
+      try {
+        return this.options.heartbeat();
+      } catch (err) {
+        this.logger.error({ err }, 'aip heartbeat() threw; sending defaults');
+      }
+    }
     return {
       running: 0,
       freeSlots: this.options.capabilities.slots,

@@ -62,6 +62,15 @@ export class AipServer extends EventEmitter {
     return super.on(event, handler);
   }
 
+  override emit(event: string | symbol, ...args: unknown[]): boolean {
+    try {
+      return super.emit(event, ...args);
+    } catch (err) {
+      this.logger.error({ err, event: String(event) }, 'aip server handler threw');
+      return true;
+    }
+  }
+
   /** Serves AIP over WebSocket on an existing http(s) server, at `path`. */
   attachWebSocket(server: http.Server | https.Server, path = '/v1/aip'): void {
     this.wsListeners.push(

@@ -71,6 +71,19 @@ export class AipServerSession extends EventEmitter implements ServerSession {
     return super.on(event, handler);
   }
 
+  /**
+   * Runs application handlers. A throwing handler is the application's bug,
+   * not the agent's: it is logged and must not close the connection.
+   */
+  override emit(event: string | symbol, ...args: unknown[]): boolean {
+    try {
+      return super.emit(event, ...args);
+    } catch (err) {
+      this.config.logger.error({ err, deviceId: this.deviceId, event: String(event) }, 'aip session handler threw');
+      return true;
+    }
+  }
+
   send(body: Body): void {
     if (this.ended) {
       this.config.logger.debug({ deviceId: this.deviceId, type: body.type }, 'aip send on ended session dropped');

@@ -20,18 +20,28 @@ export function dialGrpc(url: string, options: DialOptions): Promise<Channel> {
     'grpc.enable_retries': 0,
   });
   return new Promise((resolve, reject) => {
-    client.waitForReady(Date.now() + options.connectTimeoutMs, (err) => {
-      if (err) {
-        client.close();
-        reject(new Error(`grpc connect to ${target} failed: ${err.message}`));
+    const deadline = Date.now() + options.connectTimeoutMs;
+    const channel = client.getChannel();
+    const fail = (why: string): void => {
+      client.close();
+      reject(new Error(`grpc connect to ${target} failed: ${why}`));
+    };
+    // Follow the connectivity state ourselves rather than waitForReady():
+    // that one keeps retrying through TRANSIENT_FAILURE until the deadline,
+    // and reconnect pacing belongs to the AIP client's backoff.
+    const step = (): void => {
+      const state = channel.getConnectivityState(true);
+      if (state === grpc.connectivityState.READY) {
+        const call = client.makeBidiStreamRequest<Buffer, Buffer>(AIP_CONNECT_PATH, rawSerialize, rawDeserialize);
+        resolve(new GrpcChannel(call, url, () => client.close()));
         return;
       }
-      const call = client.makeBidiStreamRequest<Buffer, Buffer>(
-        AIP_CONNECT_PATH,
-        rawSerialize,
-        rawDeserialize,
-      );
-      resolve(new GrpcChannel(call, url, () => client.close()));
-    });
+      if (state === grpc.connectivityState.TRANSIENT_FAILURE || state === grpc.connectivityState.SHUTDOWN) {
+        fail(grpc.connectivityState[state]);
+        return;
+      }
+      channel.watchConnectivityState(state, deadline, (err) => (err ? fail('timeout') : step()));
+    };
+    step();
   });
 }
