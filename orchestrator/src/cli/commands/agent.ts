@@ -18,6 +18,6 @@ export function registerAgent(program: Command): void {
       const { runAgentCli } = (await import('@orrery/device-agent')) as unknown as {
         runAgentCli(argv: string[]): Promise<number>;
       };
-      process.exitCode = await runAgentCli(['node', 'orrery agent', ...rest]);
+      process.exitCode = await runAgentCli(rest);
     });
 }
