@@ -5,7 +5,10 @@
 // first free device and round-robin, against the lower bound
 // max(critical path on the fastest device, total work / total capacity).
 //
-//   node scripts/bench/makespan.mjs [--seed 7] [--json]
+//   node scripts/bench/makespan.mjs [--seed 7] [--seeds 10] [--weights '{"waitMargin":0.2}'] [--json]
+//
+// --seeds N repeats every shape with seeds seed..seed+N-1 and reports the
+// geometric mean of the ratios (robust to one lucky or unlucky draw).
 //
 // Uses orchestrator/dist/scheduler when built (npx tsc -b orchestrator), else
 // compiles the scheduler alone with scripts/bench/tsconfig.scheduler.json.
@@ -20,6 +23,9 @@ const args = process.argv.slice(2);
 const seedArg = Number(args[args.indexOf('--seed') + 1]);
 const SEED = args.includes('--seed') && Number.isFinite(seedArg) ? seedArg : 7;
 const JSON_OUT = args.includes('--json');
+const seedsArg = Number(args[args.indexOf('--seeds') + 1]);
+const WEIGHTS = args.includes('--weights') ? JSON.parse(args[args.indexOf('--weights') + 1]) : {};
+const SEEDS = args.includes('--seeds') && Number.isInteger(seedsArg) && seedsArg > 0 ? seedsArg : 1;
 
 async function loadScheduler() {
   const dist = join(root, 'orchestrator/dist/scheduler/index.js');
@@ -281,14 +287,14 @@ function roundRobinPolicy() {
   };
 }
 
-function newScheduler() {
-  const s = new Scheduler({ random: mulberry32(SEED), now: () => 0 });
+function newScheduler(seed) {
+  const s = new Scheduler({ random: mulberry32(seed), now: () => 0, weights: WEIGHTS });
   for (const d of FLEET) s.upsertDevice(schedDevice(d));
   return s;
 }
 
-function runShape(name, make) {
-  const rnd = mulberry32(SEED);
+function runShape(name, make, seed = SEED) {
+  const rnd = mulberry32(seed);
   const dag = prepare(make(rnd), rnd);
   const bound = lowerBound(dag);
   const meanSpeed = FLEET.reduce((s, d) => s + d.speed * d.slots, 0) / FLEET.reduce((s, d) => s + d.slots, 0);
@@ -296,15 +302,15 @@ function runShape(name, make) {
 
   // Known costs: each task is its own kind, seeded with its exact nominal runtime per device.
   {
-    const s = newScheduler();
+    const s = newScheduler(seed);
     for (const t of dag.values()) for (const d of FLEET) s.observeRuntime(d.id, `task:${t.id}`, t.cost / d.speed);
     const rank = upwardRanks(dag, (t) => t.cost / meanSpeed);
     results['orrery (known costs)'] = simulate(dag, orreryPolicy(s, { kindOf: (t) => `task:${t.id}`, rank }));
   }
   // Learned: one warm-up run of a different DAG of the same shape, then the measured run; estimates per (device, kind).
   for (const withRank of [true, false]) {
-    const s = newScheduler();
-    const warm = prepare(make(mulberry32(SEED + 1000)), mulberry32(SEED + 2000));
+    const s = newScheduler(seed);
+    const warm = prepare(make(mulberry32(seed + 1000)), mulberry32(seed + 2000));
     simulate(warm, orreryPolicy(s, { kindOf: (t) => t.kind }));
     const estimate = (t) => FLEET.reduce((sum, d) => sum + s.estimateRuntime(d.id, t.kind), 0) / FLEET.length;
     const rank = withRank ? upwardRanks(dag, estimate) : undefined;
@@ -345,14 +351,27 @@ const shapes = [
   ['montage (96 images)', (r) => montage(r, 96)],
   ['random layered (60 layers)', (r) => randomLayered(r, 60, 10, 40)],
 ];
-const rows = shapes.map(([name, make]) => runShape(name, make));
+const rows = shapes.map(([name, make]) => {
+  if (SEEDS === 1) return runShape(name, make);
+  // Several seeds: the reported makespans are geometric means of the ratios times the mean bound.
+  const runs = Array.from({ length: SEEDS }, (_, i) => runShape(name, make, SEED + i));
+  const meanLb = runs.reduce((sum, r) => sum + r.bound.lb, 0) / runs.length;
+  const results = {};
+  for (const p of Object.keys(runs[0].results)) {
+    const geo = Math.exp(runs.reduce((sum, r) => sum + Math.log(r.results[p].makespan / r.bound.lb), 0) / runs.length);
+    results[p] = { makespan: geo * meanLb, pickMs: runs.reduce((sum, r) => sum + r.results[p].pickMs, 0) };
+  }
+  const pathBound = runs.filter((r) => r.bound.cp >= r.bound.work).length > runs.length / 2;
+  return { name, tasks: runs[0].tasks, bound: { lb: meanLb, cp: pathBound ? meanLb : 0, work: pathBound ? 0 : meanLb }, results };
+});
 const hot = hotPath();
 
 if (JSON_OUT) {
   console.log(JSON.stringify({ seed: SEED, fleet: FLEET, rows, hotPath: hot }, null, 2));
 } else {
   const policies = Object.keys(rows[0].results);
-  console.log(`Makespan (s) and ratio to the lower bound; seed ${SEED}; fleet ${FLEET.map((d) => `${d.id}: speed ${d.speed} × ${d.slots} slot${d.slots > 1 ? 's' : ''}`).join(', ')}\n`);
+  const seeds = SEEDS === 1 ? `seed ${SEED}` : `geometric mean over seeds ${SEED}..${SEED + SEEDS - 1}`;
+  console.log(`Makespan (s) and ratio to the lower bound; ${seeds}; fleet ${FLEET.map((d) => `${d.id}: speed ${d.speed} × ${d.slots} slot${d.slots > 1 ? 's' : ''}`).join(', ')}\n`);
   const header = ['shape', 'tasks', 'lower bound', ...policies];
   const table = rows.map((r) => [
     r.name,
@@ -368,7 +387,7 @@ if (JSON_OUT) {
   const geo = (p) => Math.exp(rows.reduce((s, r) => s + Math.log(r.results[p].makespan / r.bound.lb), 0) / rows.length);
   console.log(`\nGeometric mean ratio: ${policies.map((p) => `${p} ${geo(p).toFixed(3)}×`).join(', ')}`);
   const pick = rows.reduce((s, r) => s + r.results['orrery (learned)'].pickMs, 0);
-  const n = rows.reduce((s, r) => s + r.tasks, 0);
+  const n = rows.reduce((s, r) => s + r.tasks, 0) * SEEDS;
   console.log(`Scheduler time inside the simulations: ${pick.toFixed(1)} ms for ${n} tasks (${((pick * 1000) / n).toFixed(1)} µs/task)`);
   console.log(
     `Hot path (enqueue + schedule + release, ${hot.tasks} no-op tasks, ${hot.constellations} constellations, ${hot.devices} devices × 4 slots): ${Math.round(hot.perSecond).toLocaleString('en-US')} tasks/s, ${hot.usPerTask.toFixed(2)} µs/task`,
