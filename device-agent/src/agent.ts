@@ -108,6 +108,7 @@ export class DeviceAgent {
       ...(this.opts.slots !== undefined ? { slots: this.opts.slots } : {}),
     });
     const creds = await this.identity();
+    if (this.state !== 'starting') return; // stopped while enrolling
     this.deviceId = creds.deviceId;
     const createSession = this.opts.createSession ?? defaultCreateSession;
     const session = createSession({
@@ -183,6 +184,19 @@ export class DeviceAgent {
   }
 
   private onMessage(body: Body): void {
+    // A local failure (disk full...) must not escape into the session, which
+    // would take it for a protocol error and drop the connection.
+    try {
+      this.dispatch(body);
+    } catch (err) {
+      this.logger.error({ err, type: body.type }, 'failed to handle a message');
+      if (body.type === 'assign' && !this.live.has(attemptKey(body.value))) {
+        this.reject(body.value, REJECT_CODES.internal, `agent error: ${(err as Error).message}`);
+      }
+    }
+  }
+
+  private dispatch(body: Body): void {
     switch (body.type) {
       case 'assign':
         this.onAssign(body.value);
@@ -214,10 +228,14 @@ export class DeviceAgent {
     }
   }
 
-  /** Puts a message in the outbox first, then sends it. */
+  /** Puts a message in the outbox first, then sends it (still sent if the disk fails). */
   private sendDurable(body: Body): void {
     const key = outboxKeyOf(body);
-    if (key) this.outbox.put(key, body);
+    try {
+      if (key) this.outbox.put(key, body);
+    } catch (err) {
+      this.logger.error({ err, key }, 'outbox write failed; sending without durability');
+    }
     this.send(body);
   }
 
@@ -300,7 +318,11 @@ export class DeviceAgent {
     const how = result.signal ? `killed by ${result.signal}` : `exit code ${result.exitCode}`;
     this.systemLine(entry, `${result.outcome.toLowerCase()} after ${secs} s (${how})${result.error ? `: ${result.error}` : ''}`, true);
     this.sendDurable({ type: 'result', value: result });
-    this.journal.remove(entry.ref);
+    try {
+      this.journal.remove(entry.ref);
+    } catch (err) {
+      this.logger.error({ err, attempt: key }, 'journal remove failed');
+    }
     this.live.delete(key);
     this.finished.remember(result);
     this.logger.info({ attempt: key, outcome: result.outcome, exitCode: result.exitCode, secs }, 'task finished');

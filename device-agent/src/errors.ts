@@ -29,4 +29,5 @@ export const REJECT_CODES = {
   unsupportedExecutor: 'UNSUPPORTED_EXECUTOR',
   draining: 'DRAINING',
   badAssign: 'BAD_ASSIGN',
+  internal: 'AGENT_INTERNAL',
 } as const;

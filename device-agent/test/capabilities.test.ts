@@ -1,7 +1,9 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { detectOs, probeCapabilities } from '../src/capabilities.js';
-import { LoadSampler, readBatteryPercent } from '../src/load.js';
+import { LoadSampler, readBatteryPercent, readThermalCelsius } from '../src/load.js';
 
 describe('capability probe', () => {
   it('describes this machine', () => {
@@ -62,5 +64,24 @@ describe('capability probe', () => {
     expect(l.loadAvg).toBeGreaterThanOrEqual(0);
     expect(l.batteryPercent).toBeGreaterThanOrEqual(-1);
     expect(readBatteryPercent('/nonexistent')).toBe(-1);
+  });
+
+  it('reads battery and temperature from a sysfs-shaped tree', () => {
+    const root = mkdtempSync(path.join(os.tmpdir(), 'orrery-sysfs-'));
+    try {
+      const put = (rel: string, text: string): void => {
+        mkdirSync(path.dirname(path.join(root, rel)), { recursive: true });
+        writeFileSync(path.join(root, rel), text);
+      };
+      put('power_supply/AC/type', 'Mains\n');
+      put('power_supply/BAT0/type', 'Battery\n');
+      put('power_supply/BAT0/capacity', '73\n');
+      put('thermal/thermal_zone0/temp', '41000\n');
+      put('thermal/thermal_zone1/temp', '55500\n');
+      expect(readBatteryPercent(path.join(root, 'power_supply'))).toBe(73);
+      expect(readThermalCelsius(path.join(root, 'thermal'))).toBe(56);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 });
