@@ -47,7 +47,7 @@ describe('disk full', () => {
     expect(store.lastSeq()).toBe(10);
     expect(store.readEvents(0, 1000)).toHaveLength(10);
     expect(store.readEvents(0, 1000).every((e) => (e.data as { tag: string }).tag === 'before')).toBe(true);
-    expect(store.db.pragma('integrity_check', { simple: true })).toBe('ok');
+    expect(store.checkIntegrity()).toEqual({ ok: true, problems: [] });
 
     // Other writers fail the same way and leave nothing behind.
     const log = { constellationId: 'c', taskId: 't', attempt: 1, stream: 'stdout', offset: 0, data: 'x'.repeat(200_000) };

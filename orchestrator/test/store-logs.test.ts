@@ -88,6 +88,14 @@ describe('task logs', () => {
     expect(tail.droppedBefore).toBe(big.length - (CAP - 100));
   });
 
+  it('deletes the logs of one constellation for retention', () => {
+    store.appendLogs([...chunks(3), { ...chunks(1)[0]!, constellationId: 'other' }]);
+    expect(store.deleteLogs('c')).toBe(3);
+    expect(store.readLogs('c', 't')).toEqual([]);
+    expect(store.logUsage('c', 't', 1)).toEqual({ storedBytes: 0, droppedBytes: 0 });
+    expect(store.readLogs('other', 't')).toHaveLength(1);
+  });
+
   it('accepts Buffers and keeps binary data intact', () => {
     const bytes = Buffer.from([0, 1, 2, 255, 254]);
     store.appendLogs([{ constellationId: 'c', taskId: 't', attempt: 3, stream: 'stdout', offset: 0, data: bytes }]);

@@ -43,7 +43,10 @@ export class SqliteLogs {
   private readonly addDropped: Statement;
   private readonly selectAttempt: Statement;
   private readonly selectAll: Statement;
+  private readonly deleteLogsOf: Statement;
+  private readonly deleteUsageOf: Statement;
   private readonly appendBatch: (records: readonly LogRecord[]) => void;
+  private readonly removeAll: (constellationId: string) => number;
 
   constructor(
     db: Database,
@@ -74,6 +77,12 @@ export class SqliteLogs {
     this.selectAll = db.prepare(
       `SELECT ${CHUNK_COLUMNS} FROM task_logs WHERE constellation_id = ? AND task_id = ? AND id > ? ORDER BY id LIMIT ?`,
     );
+    this.deleteLogsOf = db.prepare('DELETE FROM task_logs WHERE constellation_id = ?');
+    this.deleteUsageOf = db.prepare('DELETE FROM log_usage WHERE constellation_id = ?');
+    this.removeAll = db.transaction((constellationId: string) => {
+      this.deleteUsageOf.run(constellationId);
+      return this.deleteLogsOf.run(constellationId).changes;
+    });
     this.appendBatch = db.transaction((records: readonly LogRecord[]) => {
       for (const record of records) this.appendOne(record);
     });
@@ -101,6 +110,11 @@ export class SqliteLogs {
       at: row.at,
       droppedBefore: row.dropped_before,
     }));
+  }
+
+  /** Drop every log chunk of a constellation (retention); returns chunks deleted. */
+  deleteFor(constellationId: string): number {
+    return this.removeAll(constellationId);
   }
 
   usage(constellationId: string, taskId: string, attempt: number): LogUsage {

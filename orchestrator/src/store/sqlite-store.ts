@@ -187,6 +187,10 @@ export class SqliteStore implements OrchestratorStore {
     return this.guard('reading log usage', () => this.logs.usage(constellationId, taskId, attempt));
   }
 
+  deleteLogs(constellationId: string): number {
+    return this.guard('deleting task logs', () => this.logs.deleteFor(constellationId));
+  }
+
   putDevice(record: DeviceRecord): void {
     this.guard('saving a device', () => this.devices.put(record));
   }
@@ -245,6 +249,15 @@ export class SqliteStore implements OrchestratorStore {
 
   revokeApiToken(id: string): boolean {
     return this.guard('revoking an API token', () => this.tokens.revokeApi(id));
+  }
+
+  /** SQLite's own consistency check (slow on big files: an operator tool, not a hot path). */
+  checkIntegrity(): { ok: boolean; problems: string[] } {
+    return this.guard('checking integrity', () => {
+      const problems = (this.db.pragma('integrity_check') as { integrity_check: string }[]).map((r) => r.integrity_check);
+      const ok = problems.length === 1 && problems[0] === 'ok';
+      return { ok, problems: ok ? [] : problems };
+    });
   }
 
   /**

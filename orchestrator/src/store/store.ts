@@ -155,6 +155,8 @@ export interface OrchestratorStore {
   appendLogs(records: readonly LogRecord[]): void;
   readLogs(constellationId: string, taskId: string, query?: LogQuery): LogChunk[];
   logUsage(constellationId: string, taskId: string, attempt: number): LogUsage;
+  /** Retention: drop all log chunks of a constellation; returns how many. */
+  deleteLogs(constellationId: string): number;
 
   // Devices
   putDevice(record: DeviceRecord): void;
