@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Constellation, TaskState } from '../src/api/types.js';
-import { applyTaskEvent } from '../src/state/use-constellation.js';
+import { adoptNewer, applyTaskEvent, mergeBufferedEvents } from '../src/state/use-constellation.js';
 import { parseRoute, routeHash } from '../src/state/use-route.js';
 import { summaryOf } from '../src/state/summary.js';
 
@@ -67,6 +67,58 @@ describe('applyTaskEvent', () => {
         outputs: {},
       }),
     ).toBe(c);
+  });
+});
+
+describe('merging out-of-order updates', () => {
+  const running = [{ number: 1, deviceId: 'd1', assignedAt: 5, startedAt: 6 }];
+  const done = [{ ...running[0]!, endedAt: 9, outcome: 'succeeded' as const, exitCode: 0 }];
+
+  it('applies a buffered event only when it is not older than the fetched state', () => {
+    const fetched = applyTaskEvent(c, {
+      constellationId: 'c1',
+      taskId: 'a',
+      status: 'succeeded',
+      attempts: done,
+      outputs: {},
+    });
+    const merged = mergeBufferedEvents(fetched, [
+      { constellationId: 'c1', taskId: 'a', status: 'running', attempts: running, outputs: {} },
+      { constellationId: 'c1', taskId: 'b', status: 'ready', attempts: [], outputs: {} },
+    ]);
+    expect(merged.tasks.a?.status).toBe('succeeded');
+    expect(merged.tasks.b?.status).toBe('ready');
+  });
+
+  it('keeps task states that overtook a command answer of the same revision', () => {
+    const live = applyTaskEvent(c, {
+      constellationId: 'c1',
+      taskId: 'a',
+      status: 'succeeded',
+      attempts: done,
+      outputs: {},
+    });
+    const answer = { ...c, tasks: { ...c.tasks, b: { ...c.tasks.b!, status: 'cancelled' as const } } };
+    const adopted = adoptNewer(live, answer);
+    expect(adopted.tasks.a?.status).toBe('succeeded');
+    expect(adopted.tasks.b?.status).toBe('cancelled');
+  });
+
+  it('takes a newer revision whole (a retry may move a task back to ready)', () => {
+    const live = applyTaskEvent(c, {
+      constellationId: 'c1',
+      taskId: 'a',
+      status: 'failed',
+      attempts: done,
+      outputs: {},
+    });
+    const retried = {
+      ...c,
+      revision: 4,
+      tasks: { ...c.tasks, a: { ...c.tasks.a!, status: 'ready' as const, attempts: done } },
+    };
+    expect(adoptNewer(live, retried).tasks.a?.status).toBe('ready');
+    expect(adoptNewer(retried, live)).toBe(retried);
   });
 });
 

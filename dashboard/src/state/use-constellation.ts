@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { api } from '../api/client.js';
-import type { Constellation, TaskEvent } from '../api/types.js';
+import { type Constellation, TERMINAL_TASK_STATUSES, type TaskEvent, type TaskStatus } from '../api/types.js';
 import { useHubEvent } from './use-hub.js';
 
 export interface ConstellationHandle {
@@ -33,33 +33,90 @@ export function applyTaskEvent(c: Constellation, ev: TaskEvent): Constellation {
 }
 
 /** The selected constellation, kept live from SSE `task`, `edit` and `constellation` events. */
+const PROGRESS_RANK: Partial<Record<TaskStatus, number>> = { pending: 0, ready: 1, assigned: 2, running: 3 };
+
+function progressOf(t: { status: TaskStatus; attempts: readonly unknown[] }): [number, number] {
+  return [t.attempts.length, TERMINAL_TASK_STATUSES.has(t.status) ? 4 : (PROGRESS_RANK[t.status] ?? 0)];
+}
+
+/**
+ * Whether state `a` is at least as far along as `b`. Within one attempt a task
+ * only moves forward, and a retry adds an attempt, so (attempts, rank) orders
+ * the states of one revision. Used only where delivery order is unknown.
+ */
+export function isAtLeastAsFar(
+  a: { status: TaskStatus; attempts: readonly unknown[] },
+  b: { status: TaskStatus; attempts: readonly unknown[] },
+): boolean {
+  const [na, ra] = progressOf(a);
+  const [nb, rb] = progressOf(b);
+  return na > nb || (na === nb && ra >= rb);
+}
+
+/**
+ * Applies task events that arrived while a fetch was in flight: the fetched
+ * state may already include them, or not, so an event only wins when it is at
+ * least as far along as what was fetched.
+ */
+export function mergeBufferedEvents(c: Constellation, events: readonly TaskEvent[]): Constellation {
+  let out = c;
+  for (const ev of events) {
+    const cur = out.tasks[ev.taskId];
+    if (cur && isAtLeastAsFar(ev, cur)) out = applyTaskEvent(out, ev);
+  }
+  return out;
+}
+
+/**
+ * Takes a constellation returned by a command without losing SSE updates that
+ * overtook the answer: a newer revision wins outright; at the same revision each
+ * task keeps whichever state is further along.
+ */
+export function adoptNewer(prev: Constellation | null, next: Constellation): Constellation {
+  if (!prev || prev.id !== next.id || next.revision > prev.revision) return next;
+  if (next.revision < prev.revision) return prev;
+  const tasks = { ...next.tasks };
+  for (const [id, t] of Object.entries(prev.tasks)) {
+    const n = tasks[id];
+    if (n && !isAtLeastAsFar(n, t)) tasks[id] = t;
+  }
+  return { ...next, tasks };
+}
+
+/** The selected constellation, kept live from SSE `task`, `edit` and `constellation` events. */
 export function useConstellation(id: string | null): ConstellationHandle {
   const [data, setData] = useState<Constellation | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [loading, setLoading] = useState(false);
   const idRef = useRef(id);
   idRef.current = id;
+  // Task events seen while a fetch is in flight; merged into its answer.
+  const buffered = useRef<TaskEvent[] | null>(null);
 
   const refresh = useCallback(() => {
     const want = idRef.current;
     if (!want) return;
     setLoading(true);
+    buffered.current = [];
     api
       .getConstellation(want)
       .then((c) => {
         if (idRef.current !== want) return; // the user moved on meanwhile
-        setData(c);
+        setData(mergeBufferedEvents(c, buffered.current ?? []));
         setError(null);
       })
       .catch((err: Error) => {
         if (idRef.current === want) setError(err.message);
       })
-      .finally(() => setLoading(false));
+      .finally(() => {
+        buffered.current = null;
+        setLoading(false);
+      });
   }, []);
 
   const adopt = useCallback((c: Constellation) => {
     if (c.id !== idRef.current) return;
-    setData((prev) => (prev && prev.revision > c.revision ? prev : c));
+    setData((prev) => adoptNewer(prev, c));
   }, []);
 
   useEffect(() => {
@@ -71,6 +128,8 @@ export function useConstellation(id: string | null): ConstellationHandle {
   useHubEvent('resync', refresh);
   useHubEvent('task', (ev) => {
     if (ev.constellationId !== idRef.current) return;
+    buffered.current?.push(ev);
+    // SSE delivers in order, so a live event always replaces what is shown.
     setData((prev) => (prev ? applyTaskEvent(prev, ev) : prev));
   });
   useHubEvent('edit', (ev) => {
