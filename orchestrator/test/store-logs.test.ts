@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type LogChunk, type LogRecord, type SqliteStore, openSqliteStore } from '../src/store/index.js';
 
@@ -112,5 +113,60 @@ describe('task logs', () => {
     const usage = store.logUsage('c', 'big', 1);
     expect(usage.storedBytes).toBeLessThanOrEqual(2 * 1024 * 1024);
     expect(usage.storedBytes + usage.droppedBytes).toBe(48 * chunk.length);
+  });
+});
+
+describe('task log cap (property)', () => {
+  it('keeps an exact prefix and suffix of the output, with exact gap sizes, within the cap', () => {
+    // One store per cap, one constellation per run: opening a store per run is slow.
+    const caps = [4, 7, 100, 999, 2500];
+    const stores = caps.map((cap, i) => openSqliteStore({ dataDir: join(dataDir, `cap${i}`), logCapBytes: cap }));
+    let run = 0;
+    try {
+      fc.assert(
+        fc.property(
+          fc.integer({ min: 0, max: caps.length - 1 }),
+          fc.array(fc.array(fc.integer({ min: 1, max: 900 }), { minLength: 1, maxLength: 6 }), {
+            minLength: 1,
+            maxLength: 25,
+          }),
+          (capIndex, batches) => {
+            const s = stores[capIndex] as SqliteStore;
+            const cap = caps[capIndex] as number;
+            const c = `run${run++}`;
+            const written: Buffer[] = [];
+            let offset = 0;
+            for (const sizes of batches) {
+              const records = sizes.map((size) => {
+                // Distinct bytes per position so a misplaced chunk cannot match by accident.
+                const data = Buffer.from(Array.from({ length: size }, (_, k) => (offset + k) % 251));
+                written.push(data);
+                const record = { constellationId: c, taskId: 't', attempt: 1, stream: 'stdout', offset, data };
+                offset += size;
+                return record;
+              });
+              s.appendLogs(records);
+            }
+            const all = Buffer.concat(written);
+            const kept = s.readLogs(c, 't', { attempt: 1, limit: 100_000 });
+            let position = 0;
+            let stored = 0;
+            for (const chunk of kept) {
+              position += chunk.droppedBefore;
+              expect(chunk.offset).toBe(position);
+              expect(chunk.data.equals(all.subarray(position, position + chunk.data.length))).toBe(true);
+              position += chunk.data.length;
+              stored += chunk.data.length;
+            }
+            expect(position).toBe(all.length); // the newest bytes are always kept
+            expect(stored).toBeLessThanOrEqual(cap);
+            expect(s.logUsage(c, 't', 1)).toEqual({ storedBytes: stored, droppedBytes: all.length - stored });
+          },
+        ),
+        { numRuns: 150 },
+      );
+    } finally {
+      for (const s of stores) s.close();
+    }
   });
 });
