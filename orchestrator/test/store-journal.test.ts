@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type NewEvent, type SqliteStore, StoreError, openSqliteStore } from '../src/store/index.js';
 
@@ -130,5 +131,49 @@ describe('journal', () => {
     expect(store.db.pragma('synchronous', { simple: true })).toBe(2);
     expect(store.db.pragma('journal_mode', { simple: true })).toBe('wal');
     expect(store.appendEvents(events(2))).toBe(2);
+  });
+});
+
+describe('group commit (property)', () => {
+  it('the journal is exactly the concatenation of the batches that succeeded', () => {
+    store.db.exec(`CREATE TEMP TRIGGER fail_on_boom BEFORE INSERT ON events WHEN NEW.type = 'boom'
+      BEGIN SELECT RAISE(ABORT, 'forced failure'); END`);
+    let round = 0;
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.record({
+            size: fc.integer({ min: 0, max: 80 }),
+            // -1: no failure; otherwise the index of the event that fails (if within the batch).
+            failAt: fc.integer({ min: -1, max: 80 }),
+          }),
+          { maxLength: 12 },
+        ),
+        (batches) => {
+          const tag = `r${round++}`;
+          const start = store.lastSeq();
+          const expected: string[] = [];
+          for (const [b, { size, failAt }] of batches.entries()) {
+            const batch = Array.from({ length: size }, (_, i) => ({
+              type: i === failAt ? 'boom' : 'ok',
+              constellationId: tag,
+              at: i,
+              data: `${b}.${i}`,
+            }));
+            const fails = failAt >= 0 && failAt < size;
+            if (fails) {
+              expect(() => store.appendEvents(batch)).toThrow(StoreError);
+            } else {
+              expect(store.appendEvents(batch)).toBe(start + expected.length + size);
+              expected.push(...batch.map((e) => e.data));
+            }
+          }
+          const got = store.readEvents(start, 100_000);
+          expect(got.map((e) => e.data)).toEqual(expected);
+          expect(got.map((e) => e.seq)).toEqual(expected.map((_, i) => start + i + 1));
+        },
+      ),
+      { numRuns: 40 },
+    );
   });
 });
