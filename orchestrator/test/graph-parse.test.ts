@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: ${{ }} is the template syntax under test
 import { describe, expect, it } from 'vitest';
 import { GraphError, type GraphIssue, normaliseGraph, parseGraph } from '../src/graph/index.js';
 

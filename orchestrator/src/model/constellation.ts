@@ -38,7 +38,7 @@ export function createConstellation(spec: GraphSpec, meta: ConstellationMeta): C
   if (spec.description !== undefined) c.description = spec.description;
   const idx = buildIndex(c);
   for (const [id, links] of idx.links) {
-    if (links.in.size === 0) tasks[id] = { ...tasks[id]!, status: 'ready' };
+    if (links.in.length === 0) tasks[id] = { ...tasks[id]!, status: 'ready' };
   }
   // Still valid: pending -> ready changes no counter.
   adoptIndex(c, idx);

@@ -6,11 +6,13 @@
 
 import { type Constellation, type Dependency, TERMINAL_TASK_STATUSES, type TaskStatus } from './types.js';
 
+// Arrays, not Maps: 100,000 tasks would otherwise allocate 200,000 Maps.
+// Pair lookups go through edgePos instead.
 export interface TaskLinks {
-  /** In-edges by upstream id. */
-  in: Map<string, Dependency>;
-  /** Out-edges by downstream id. */
-  out: Map<string, Dependency>;
+  /** In-edges (order is not meaningful). */
+  in: Dependency[];
+  /** Out-edges (order is not meaningful). */
+  out: Dependency[];
   /** In-edges whose upstream is not in a terminal state. */
   unmet: number;
 }
@@ -38,7 +40,7 @@ export function buildIndex(c: Constellation): DependencyIndex {
   const links = new Map<string, TaskLinks>();
   let live = 0;
   for (const [id, t] of Object.entries(c.tasks)) {
-    links.set(id, { in: new Map(), out: new Map(), unmet: 0 });
+    links.set(id, { in: [], out: [], unmet: 0 });
     if (!isTerminal(t.status)) live++;
   }
   const edgePos = new Map<string, number>();
@@ -46,8 +48,8 @@ export function buildIndex(c: Constellation): DependencyIndex {
     const from = links.get(d.from);
     const to = links.get(d.to);
     if (!from || !to) throw new Error(`dependency ${d.from} -> ${d.to} references an unknown task`);
-    from.out.set(d.to, d);
-    to.in.set(d.from, d);
+    from.out.push(d);
+    to.in.push(d);
     edgePos.set(edgeKey(d.from, d.to), i);
     if (!isTerminal(c.tasks[d.from]!.status)) to.unmet++;
   });
@@ -77,6 +79,20 @@ export function peekIndex(c: Constellation): DependencyIndex | undefined {
 /** Forget the cached index: call after changing a constellation by hand. */
 export function dropIndex(c: Constellation): void {
   indexes.delete(c);
+}
+
+/** The dependency from -> to, if any (O(1)). */
+export function edgeOf(c: Constellation, idx: DependencyIndex, from: string, to: string): Dependency | undefined {
+  const pos = idx.edgePos.get(edgeKey(from, to));
+  return pos === undefined ? undefined : c.dependencies[pos];
+}
+
+/** Remove one edge from a link array (order is not kept). */
+export function dropLink(list: Dependency[], dep: Dependency): void {
+  const i = list.indexOf(dep);
+  if (i < 0) return;
+  list[i] = list[list.length - 1]!;
+  list.pop();
 }
 
 export function linksOf(idx: DependencyIndex, id: string): TaskLinks {

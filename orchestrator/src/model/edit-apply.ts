@@ -4,7 +4,7 @@
 // change is rolled back, so the constellation is exactly as before.
 
 import { EditRejection, type EditError } from './edit-errors.js';
-import { applyOperation, type OpContext } from './edit-ops.js';
+import { applyOperation, type OpContext, runRefChecks } from './edit-ops.js';
 import { Mutation, type VisitCounter } from './mutation.js';
 import { refreshStatus } from './propagate.js';
 import type { Constellation, ConstellationStatus, EditBatch, EditOperation, EditRecord, TaskChange } from './types.js';
@@ -45,11 +45,12 @@ export function applyEdit(c: Constellation, batch: EditBatch, now: number, opts:
     return { ok: false, error: { code: 'EDIT_INVALID', message: 'the batch has no operations', operationIndex: -1 } };
   }
   const m = new Mutation(c, now, { undo: true, ...(opts.counter ? { counter: opts.counter } : {}) });
-  const ctx: OpContext = { inverse: [] };
-  let index = 0;
+  const ctx: OpContext = { inverse: [], index: 0, refChecks: [] };
   try {
-    for (; index < batch.operations.length; index++) applyOperation(m, batch.operations[index]!, ctx);
+    for (; ctx.index < batch.operations.length; ctx.index++) applyOperation(m, batch.operations[ctx.index]!, ctx);
+    runRefChecks(m, ctx);
   } catch (e) {
+    const index = ctx.index;
     m.rollback();
     if (e instanceof EditRejection) {
       const error: EditError = { code: e.code, message: e.message, operationIndex: index };

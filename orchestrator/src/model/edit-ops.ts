@@ -3,7 +3,7 @@
 // EditRejection on the first problem; applyEdit rolls the batch back.
 
 import { ConditionSyntaxError } from './condition-parse.js';
-import { isTerminal, linksOf } from './dependency-index.js';
+import { edgeOf, isTerminal, linksOf } from './dependency-index.js';
 import { EditRejection } from './edit-errors.js';
 import { type Mutation, withoutFields } from './mutation.js';
 import { evaluatePending, reviveDependents, settleDependents } from './propagate.js';
@@ -16,6 +16,17 @@ const KINDS: ReadonlySet<string> = new Set(['success', 'completion', 'failure', 
 /** Inverse operations collected while applying; null once something cannot be undone. */
 export interface OpContext {
   inverse: EditOperation[][] | null;
+  /** Index of the operation being applied. */
+  index: number;
+  /**
+   * Reference checks run after the whole batch (a later operation may fix
+   * what an earlier one broke): roots whose not-started descendants to check.
+   */
+  refChecks: Array<{ roots: string[]; index: number }>;
+}
+
+function deferRefCheck(ctx: OpContext, roots: string[]): void {
+  ctx.refChecks.push({ roots, index: ctx.index });
 }
 
 function existing(m: Mutation, id: unknown): TaskState {
@@ -34,7 +45,7 @@ function refGraph(m: Mutation): RefGraph {
   return {
     inputs: m.c.inputs,
     outputsOf: (t) => m.task(t)?.spec.outputs,
-    parents: (t) => m.idx.links.get(t)?.in.keys() ?? [],
+    parents: (t) => (m.idx.links.get(t)?.in ?? []).map((d) => d.from),
   };
 }
 
@@ -67,7 +78,7 @@ function checkTaskRefs(m: Mutation, id: string): void {
     const why = checkReference(r.ref, id, g, m.counter);
     if (why) throw new EditRejection('EDIT_UNKNOWN_REFERENCE', `task ${id} ${r.path.join('.')}: ${why}`);
   }
-  for (const dep of linksOf(m.idx, id).in.values()) {
+  for (const dep of linksOf(m.idx, id).in) {
     if (dep.kind !== 'condition' || !dep.condition) continue;
     for (const ref of conditionRefs(dep.condition)) {
       const why = checkReference(ref, id, g, m.counter);
@@ -76,9 +87,8 @@ function checkTaskRefs(m: Mutation, id: string): void {
   }
 }
 
-/** Re-check references of `roots` and their not-started descendants (after ancestry shrank). */
-function recheckDownstream(m: Mutation, roots: Iterable<string>): void {
-  const seen = new Set<string>();
+/** Check references of `roots` and their not-started descendants (after ancestry changed). */
+function recheckDownstream(m: Mutation, roots: Iterable<string>, seen: Set<string>): void {
   const stack = [...roots];
   while (stack.length > 0) {
     const id = stack.pop()!;
@@ -87,7 +97,7 @@ function recheckDownstream(m: Mutation, roots: Iterable<string>): void {
     m.visit();
     const t = m.task(id)!;
     if (t.status === 'pending' || t.status === 'ready') checkTaskRefs(m, id);
-    for (const to of linksOf(m.idx, id).out.keys()) stack.push(to);
+    for (const d of linksOf(m.idx, id).out) stack.push(d.to);
   }
 }
 
@@ -103,7 +113,7 @@ export function findPath(m: Mutation, start: string, goal: string): string[] | n
       for (let at: string | null = id; at !== null; at = parent.get(at) ?? null) path.push(at);
       return path.reverse();
     }
-    for (const to of linksOf(m.idx, id).out.keys()) {
+    for (const { to } of linksOf(m.idx, id).out) {
       if (!parent.has(to)) {
         parent.set(to, id);
         stack.push(to);
@@ -130,7 +140,7 @@ function addTask(m: Mutation, op: Extract<EditOperation, { op: 'add_task' }>, ct
   }
   m.insertTask({ spec, status: 'pending', attempts: [], outputs: {} });
   for (const d of deps) m.insertEdge(d);
-  checkTaskRefs(m, spec.id);
+  deferRefCheck(ctx, [spec.id]);
   evaluatePending(m, spec.id);
   ctx.inverse?.push([{ op: 'remove_task', taskId: spec.id }]);
 }
@@ -139,15 +149,15 @@ function removeTask(m: Mutation, op: Extract<EditOperation, { op: 'remove_task' 
   const t = existing(m, op.taskId);
   notStarted(op.taskId, t, 'remove');
   const links = linksOf(m.idx, op.taskId);
-  const ins = [...links.in.values()];
-  const outs = [...links.out.values()];
+  const ins = [...links.in];
+  const outs = [...links.out];
   for (const d of ins) m.deleteEdge(d.from, d.to);
   for (const d of outs) m.deleteEdge(d.from, d.to);
   m.deleteTask(op.taskId);
   // Dependents lost an unmet upstream (and maybe an ancestor they read).
   for (const d of outs) evaluatePending(m, d.to);
-  recheckDownstream(
-    m,
+  deferRefCheck(
+    ctx,
     outs.map((d) => d.to),
   );
   ctx.inverse?.push([
@@ -168,7 +178,7 @@ function updateTask(m: Mutation, op: Extract<EditOperation, { op: 'update_task' 
   if (op.task.id !== op.taskId) throw new EditRejection('EDIT_INVALID', `update_task cannot rename ${op.taskId} to ${op.task.id}`);
   m.setTask(op.taskId, { ...t, spec: structuredClone(op.task) as TaskSpec });
   // Its own references, and dependents that may read an output it dropped.
-  recheckDownstream(m, [op.taskId]);
+  deferRefCheck(ctx, [op.taskId]);
   ctx.inverse?.push([{ op: 'update_task', taskId: op.taskId, task: t.spec }]);
 }
 
@@ -180,7 +190,7 @@ function addDependency(m: Mutation, op: Extract<EditOperation, { op: 'add_depend
   const from = d.from as string;
   const toId = d.to as string;
   if (from === toId) throw new EditRejection('EDIT_CYCLE', `task ${from} cannot depend on itself`, [from, from]);
-  if (m.idx.links.get(from)!.out.has(toId)) throw new EditRejection('EDIT_INVALID', `dependency ${from} -> ${toId} already exists`);
+  if (edgeOf(m.c, m.idx, from, toId)) throw new EditRejection('EDIT_INVALID', `dependency ${from} -> ${toId} already exists`);
   notStarted(toId, to, 'add a dependency to');
   const dep = makeDependency(from, toId, d.kind, d.condition);
   // Incremental cycle check: does `to` already reach `from`?
@@ -190,7 +200,7 @@ function addDependency(m: Mutation, op: Extract<EditOperation, { op: 'add_depend
     throw new EditRejection('EDIT_CYCLE', `dependency ${from} -> ${toId} would close the cycle ${cycle.join(' -> ')}`, cycle);
   }
   m.insertEdge(dep);
-  checkTaskRefs(m, toId);
+  deferRefCheck(ctx, [toId]);
   evaluatePending(m, toId);
   ctx.inverse?.push([{ op: 'remove_dependency', from, to: toId }]);
 }
@@ -198,12 +208,12 @@ function addDependency(m: Mutation, op: Extract<EditOperation, { op: 'add_depend
 function removeDependency(m: Mutation, op: Extract<EditOperation, { op: 'remove_dependency' }>, ctx: OpContext): void {
   existing(m, op.from);
   const to = existing(m, op.to);
-  const dep = m.idx.links.get(op.from)!.out.get(op.to);
+  const dep = edgeOf(m.c, m.idx, op.from, op.to);
   if (!dep) throw new EditRejection('EDIT_INVALID', `no dependency ${op.from} -> ${op.to}`);
   notStarted(op.to, to, 'remove a dependency of');
   m.deleteEdge(op.from, op.to);
   evaluatePending(m, op.to);
-  recheckDownstream(m, [op.to]);
+  deferRefCheck(ctx, [op.to]);
   ctx.inverse?.push([{ op: 'add_dependency', dependency: dep }]);
 }
 
@@ -248,6 +258,15 @@ function skipTask(m: Mutation, op: Extract<EditOperation, { op: 'skip_task' }>, 
   m.setTask(op.taskId, { ...withoutFields(t, 'waitingReason', 'notBefore', 'progress'), status: 'skipped' }, { reason: 'skipped by edit' });
   settleDependents(m, [op.taskId]);
   ctx.inverse?.push([{ op: 'retry_task', taskId: op.taskId }]);
+}
+
+/** Run the deferred reference checks; throws EditRejection tagged with the operation index. */
+export function runRefChecks(m: Mutation, ctx: OpContext): void {
+  const seen = new Set<string>();
+  for (const check of ctx.refChecks) {
+    ctx.index = check.index;
+    recheckDownstream(m, check.roots, seen);
+  }
 }
 
 export function applyOperation(m: Mutation, op: EditOperation, ctx: OpContext): void {

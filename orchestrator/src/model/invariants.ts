@@ -24,13 +24,13 @@ export function checkInvariants(c: Constellation): string[] {
   const fresh = buildIndex(c);
   // Acyclic (Kahn).
   const indeg = new Map<string, number>();
-  for (const [id, l] of fresh.links) indeg.set(id, l.in.size);
+  for (const [id, l] of fresh.links) indeg.set(id, l.in.length);
   const queue = ids.filter((id) => indeg.get(id) === 0);
   let sorted = 0;
   while (queue.length > 0) {
     const id = queue.pop()!;
     sorted++;
-    for (const to of fresh.links.get(id)!.out.keys()) {
+    for (const { to } of fresh.links.get(id)!.out) {
       const n = indeg.get(to)! - 1;
       indeg.set(to, n);
       if (n === 0) queue.push(to);
@@ -71,7 +71,7 @@ export function checkInvariants(c: Constellation): string[] {
         continue;
       }
       if (cl.unmet !== l.unmet) out.push(`index unmet(${id}) = ${cl.unmet}, expected ${l.unmet}`);
-      if (cl.in.size !== l.in.size || cl.out.size !== l.out.size) out.push(`index edges of ${id} differ`);
+      if (cl.in.length !== l.in.length || cl.out.length !== l.out.length) out.push(`index edges of ${id} differ`);
     }
     c.dependencies.forEach((d, i) => {
       if (cached.edgePos.get(edgeKey(d.from, d.to)) !== i) out.push(`index position of ${d.from} -> ${d.to} is wrong`);

@@ -3,7 +3,7 @@
 // (for edits) an undo log so a rejected batch leaves no trace. TaskState
 // objects are replaced, never modified, so undo only restores references.
 
-import { type DependencyIndex, edgeKey, indexOf, isTerminal, linksOf } from './dependency-index.js';
+import { type DependencyIndex, dropLink, edgeKey, indexOf, isTerminal, linksOf } from './dependency-index.js';
 import type { Constellation, Dependency, TaskChange, TaskState } from './types.js';
 
 /** Counts the nodes the model visits; tests use it to prove O(affected). */
@@ -60,17 +60,17 @@ export class Mutation {
   private shiftLive(id: string, delta: 1 | -1): void {
     this.idx.live += delta;
     const out = linksOf(this.idx, id).out;
-    for (const to of out.keys()) linksOf(this.idx, to).unmet += delta;
+    for (const d of out) linksOf(this.idx, d.to).unmet += delta;
     this.log(() => {
       this.idx.live -= delta;
-      for (const to of out.keys()) linksOf(this.idx, to).unmet -= delta;
+      for (const d of out) linksOf(this.idx, d.to).unmet -= delta;
     });
   }
 
   insertTask(state: TaskState): void {
     const id = state.spec.id;
     this.c.tasks[id] = state;
-    this.idx.links.set(id, { in: new Map(), out: new Map(), unmet: 0 });
+    this.idx.links.set(id, { in: [], out: [], unmet: 0 });
     if (!isTerminal(state.status)) this.idx.live++;
     this.changes.push({ taskId: id, from: null, to: state.status });
     this.log(() => {
@@ -85,7 +85,7 @@ export class Mutation {
     const prev = this.c.tasks[id];
     const links = this.idx.links.get(id);
     if (!prev || !links) throw new Error(`unknown task ${id}`);
-    if (links.in.size || links.out.size) throw new Error(`task ${id} still has edges`);
+    if (links.in.length || links.out.length) throw new Error(`task ${id} still has edges`);
     delete this.c.tasks[id];
     this.idx.links.delete(id);
     if (!isTerminal(prev.status)) this.idx.live--;
@@ -104,15 +104,15 @@ export class Mutation {
     this.idx.edgePos.set(key, deps.length - 1);
     const fromLinks = linksOf(this.idx, dep.from);
     const toLinks = linksOf(this.idx, dep.to);
-    fromLinks.out.set(dep.to, dep);
-    toLinks.in.set(dep.from, dep);
+    fromLinks.out.push(dep);
+    toLinks.in.push(dep);
     const counts = !isTerminal(this.c.tasks[dep.from]!.status);
     if (counts) toLinks.unmet++;
     this.log(() => {
       deps.pop();
       this.idx.edgePos.delete(key);
-      fromLinks.out.delete(dep.to);
-      toLinks.in.delete(dep.from);
+      dropLink(fromLinks.out, dep);
+      dropLink(toLinks.in, dep);
       if (counts) toLinks.unmet--;
     });
   }
@@ -133,8 +133,8 @@ export class Mutation {
     this.idx.edgePos.delete(key);
     const fromLinks = linksOf(this.idx, from);
     const toLinks = linksOf(this.idx, to);
-    fromLinks.out.delete(to);
-    toLinks.in.delete(from);
+    dropLink(fromLinks.out, dep);
+    dropLink(toLinks.in, dep);
     const counted = !isTerminal(this.c.tasks[from]!.status);
     if (counted) toLinks.unmet--;
     this.log(() => {
@@ -144,8 +144,8 @@ export class Mutation {
         this.idx.edgePos.set(edgeKey(last.from, last.to), deps.length - 1);
       } else deps.push(dep);
       this.idx.edgePos.set(key, pos);
-      fromLinks.out.set(to, dep);
-      toLinks.in.set(from, dep);
+      fromLinks.out.push(dep);
+      toLinks.in.push(dep);
       if (counted) toLinks.unmet++;
     });
     return dep;

@@ -45,7 +45,7 @@ function skip(m: Mutation, id: string, t: TaskState, reason: string, queue: stri
 
 /** All upstreams are terminal: check every edge (conditions included) and decide. */
 function decide(m: Mutation, id: string, t: TaskState, queue: string[]): void {
-  for (const dep of linksOf(m.idx, id).in.values()) {
+  for (const dep of linksOf(m.idx, id).in) {
     m.visit();
     const up = m.task(dep.from)!;
     const verdict = edgeVerdict(dep, up.status);
@@ -77,7 +77,8 @@ export function settleDependents(m: Mutation, queue: string[]): void {
   while (queue.length > 0) {
     const id = queue.pop()!;
     const status = m.task(id)!.status;
-    for (const [to, dep] of linksOf(m.idx, id).out) {
+    for (const dep of linksOf(m.idx, id).out) {
+      const to = dep.to;
       m.visit();
       const t = m.task(to)!;
       if (t.status !== 'pending') continue;
@@ -97,7 +98,7 @@ export function evaluatePending(m: Mutation, id: string): void {
   const queue: string[] = [];
   const links = linksOf(m.idx, id);
   if (links.unmet > 0) {
-    for (const dep of links.in.values()) {
+    for (const dep of links.in) {
       m.visit();
       const up = m.task(dep.from)!;
       if (edgeVerdict(dep, up.status) === 'violated') {
@@ -121,7 +122,7 @@ export function reviveDependents(m: Mutation, root: string): void {
   const stack = [root];
   while (stack.length > 0) {
     const id = stack.pop()!;
-    for (const to of linksOf(m.idx, id).out.keys()) {
+    for (const { to } of linksOf(m.idx, id).out) {
       m.visit();
       const t = m.task(to)!;
       if (t.status === 'ready') {
@@ -136,7 +137,7 @@ export function reviveDependents(m: Mutation, root: string): void {
 
 /** Does some terminal upstream still violate its edge to this task? */
 function blockedElsewhere(m: Mutation, id: string): boolean {
-  for (const dep of linksOf(m.idx, id).in.values()) {
+  for (const dep of linksOf(m.idx, id).in) {
     m.visit();
     if (edgeVerdict(dep, m.task(dep.from)!.status) === 'violated') return true;
   }
@@ -152,7 +153,7 @@ export function finalStatus(m: Mutation): ConstellationStatus {
   for (const [id, t] of Object.entries(m.c.tasks)) {
     if (t.status !== 'failed' && t.status !== 'timed_out') continue;
     let handled = false;
-    for (const dep of linksOf(m.idx, id).out.values()) {
+    for (const dep of linksOf(m.idx, id).out) {
       if (dep.kind === 'failure') handled = true;
     }
     if (!handled) return 'failed';
