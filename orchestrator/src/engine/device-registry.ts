@@ -43,7 +43,7 @@ export class DeviceRegistry {
   }
 
   /** A device known only from the journal (after a restart), until it reconnects. */
-  placeholder(id: string, now: number): DeviceEntry {
+  placeholder(id: string, now: number, graceMs: number): DeviceEntry {
     const entry: DeviceEntry = {
       id,
       name: id,
@@ -51,8 +51,9 @@ export class DeviceRegistry {
       capabilities: { os: '', arch: '', labels: [], features: [], slots: 0, cpus: 0, memoryMb: 0, gpus: 0, executors: [], hostname: '' },
       labels: [],
       connectedAt: null,
-      // Counts as a heartbeat: the device gets the usual grace to come back.
-      lastHeartbeatAt: now,
+      // A heartbeat "in the future": after a restart, agents get extra time to
+      // reconnect (their backoff) before their work is declared lost and rerun.
+      lastHeartbeatAt: now + graceMs,
       running: new Map(),
       drainRequested: false,
     };

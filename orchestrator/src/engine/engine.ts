@@ -22,6 +22,8 @@ export interface EngineOptions {
   heartbeatIntervalMs: number;
   missedHeartbeats: number;
   snapshotEveryEvents: number;
+  /** After a restart, how long devices holding work get to reconnect before it is rerun elsewhere. */
+  recoveryGraceMs?: number;
   now?: () => number;
   random?: () => number;
 }
@@ -98,7 +100,7 @@ export class Engine {
         if (t.status === 'assigned' || t.status === 'running') {
           const a = t.attempts.at(-1);
           if (!a) continue;
-          const d = this.devices.get(a.deviceId) ?? this.devices.placeholder(a.deviceId, now);
+          const d = this.devices.get(a.deviceId) ?? this.devices.placeholder(a.deviceId, now, this.opts.recoveryGraceMs ?? 15_000);
           d.running.set(taskKey(c.id, t.spec.id), a.number);
         }
       }
