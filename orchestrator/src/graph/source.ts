@@ -75,8 +75,11 @@ function isTaskKey(doc: Document, offset: number): boolean {
   return tasks.items.some((p) => rangeOf(p.key)?.[0] === offset);
 }
 
+/** After the first few, YAML errors are mostly echoes of the first. */
+const MAX_PARSE_ISSUES = 3;
+
 function yamlIssues(doc: Document): GraphIssue[] {
-  return doc.errors.map((e) => {
+  return doc.errors.slice(0, MAX_PARSE_ISSUES).map((e) => {
     const pos = e.linePos?.[0];
     const first = e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
     const duplicate = e.code === 'DUPLICATE_KEY';
