@@ -109,6 +109,14 @@ describe('journal', () => {
     expect(store.commit({ events: events(2) })).toBe(5);
   });
 
+  it('reports an event whose stored JSON is damaged as STORE_CORRUPT', () => {
+    store.appendEvents(events(2));
+    store.db.prepare("UPDATE events SET data = '{\"i\":' WHERE seq = 2").run();
+    expect(store.readEvents(0, 1)).toHaveLength(1);
+    const error = expectStoreError(() => store.readEvents(0), 'STORE_CORRUPT');
+    expect(error.message).toContain('seq 2');
+  });
+
   it('refuses calls after close with STORE_CLOSED', () => {
     store.close();
     expectStoreError(() => store.appendEvents(events(1)), 'STORE_CLOSED');

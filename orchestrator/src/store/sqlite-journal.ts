@@ -112,7 +112,15 @@ function pushRow(params: unknown[], event: NewEvent, index: number): void {
 }
 
 function fromRow(row: EventRow): JournalEvent {
-  const event: JournalEvent = { seq: row.seq, type: row.type, at: row.at, data: JSON.parse(row.data) };
+  let data: unknown;
+  try {
+    data = JSON.parse(row.data);
+  } catch (err) {
+    throw new StoreError('STORE_CORRUPT', `journal event seq ${row.seq} (${row.type}) does not parse as JSON`, {
+      cause: err,
+    });
+  }
+  const event: JournalEvent = { seq: row.seq, type: row.type, at: row.at, data };
   if (row.constellation_id !== null) event.constellationId = row.constellation_id;
   return event;
 }
