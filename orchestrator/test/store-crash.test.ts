@@ -70,6 +70,10 @@ describe('crash safety', () => {
       const proc = spawn(process.execPath, [script, dbDir], { stdio: ['ignore', 'pipe', 'inherit'] });
       child = proc;
       await waitForLine(proc, 'warm', 30_000);
+      if (round === 0) {
+        // While the writer lives, nobody else may own the directory.
+        expect(() => openSqliteStore({ dataDir: dbDir })).toThrowError(expect.objectContaining({ code: 'STORE_BUSY' }));
+      }
       // Let it run on a little so the kill lands at an arbitrary point.
       await new Promise((r) => setTimeout(r, 20 + round * 30));
       const exited = new Promise((r) => proc.once('exit', r));
