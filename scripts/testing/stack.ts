@@ -75,7 +75,7 @@ export interface OrchestratorHandle extends ProcessHandle {
 }
 
 export async function startOrchestrator(
-  opts: { dataDir?: string; args?: string[]; heartbeatMs?: number; env?: Record<string, string>; port?: number } = {},
+  opts: { dataDir?: string; args?: string[]; heartbeatMs?: number; env?: Record<string, string>; port?: number; auth?: boolean } = {},
 ): Promise<OrchestratorHandle> {
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'orrery-orch-'));
   const info = join(dataDir, 'server.json');
@@ -87,7 +87,7 @@ export async function startOrchestrator(
       String(opts.port ?? 0),
       '--data-dir',
       dataDir,
-      '--no-auth',
+      ...(opts.auth ? [] : ['--no-auth']),
       '--heartbeat-ms',
       String(opts.heartbeatMs ?? 300),
       ...(opts.args ?? []),

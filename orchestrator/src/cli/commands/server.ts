@@ -1,6 +1,5 @@
 // `orrery server`: run the orchestrator in the foreground.
 import type { Command } from 'commander';
-import { startServer } from '../../server/start.js';
 import { DEFAULT_SERVER_OPTIONS } from '../../server/server-options.js';
 
 const int = (v: string): number => {
@@ -24,6 +23,8 @@ export function registerServer(program: Command): void {
     .option('--dashboard-dir <dir>', 'serve the dashboard from this folder (default: the built dashboard)')
     .option('--log-level <level>', 'trace, debug, info, warn, error', DEFAULT_SERVER_OPTIONS.logLevel)
     .action(async (opts) => {
+      // Loaded on demand so client commands start fast.
+      const { startServer } = await import('../../server/start.js');
       const running = await startServer({
         ...DEFAULT_SERVER_OPTIONS,
         host: opts.host,
