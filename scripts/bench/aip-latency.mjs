@@ -80,6 +80,7 @@ async function throughput(transport) {
     if (++received === MSGS) done();
   });
   const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
   // Send in slices so the event loop can also run the receive side (one process, 2 cores).
   let sent = 0;
   while (sent < MSGS) {
@@ -91,18 +92,22 @@ async function throughput(transport) {
   }
   await finished;
   const seconds = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(cpu0);
   await client.flushed();
   await client.stop();
   await server.close();
-  return { perSecond: MSGS / seconds };
+  return { perSecond: MSGS / seconds, cpuUsPerMsg: (cpu.user + cpu.system) / MSGS };
 }
 
 const fmt = (ms) => `${(ms * 1000).toFixed(0)} µs`;
-console.log(`AIP loopback benchmark (node ${process.version}, ${RTT_N} round trips, ${MSGS} one-way messages; client and server in one process)`);
+const [load1] = (await import('node:os')).loadavg();
+console.log(`AIP loopback benchmark (node ${process.version}, ${RTT_N} round trips, ${MSGS} one-way messages; client and server in one process; load average ${load1.toFixed(1)})`);
 for (const transport of ['ws', 'grpc']) {
   const rtt = await roundTrips(transport);
   const tp = await throughput(transport);
   console.log(
-    `${transport.padEnd(5)} round trip p50 ${fmt(rtt.p50)}  p99 ${fmt(rtt.p99)}  max ${fmt(rtt.max)}  |  ${Math.round(tp.perSecond).toLocaleString('en-US')} msgs/s agent->orchestrator`,
+    `${transport.padEnd(5)} round trip p50 ${fmt(rtt.p50)}  p99 ${fmt(rtt.p99)}  max ${fmt(rtt.max)}  |  ` +
+      `${Math.round(tp.perSecond).toLocaleString('en-US')} msgs/s agent->orchestrator, ` +
+      `${tp.cpuUsPerMsg.toFixed(1)} µs CPU per message (both ends)`,
   );
 }

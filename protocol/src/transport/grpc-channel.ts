@@ -11,6 +11,9 @@ export class GrpcChannel implements Channel {
   private frameHandler: ((bytes: Uint8Array) => void) | undefined;
   private closeHandler: ((reason: string) => void) | undefined;
   private closedReason: string | undefined;
+  private backlog: Uint8Array[] = [];
+  private backlogHead = 0;
+  private draining = false;
 
   constructor(
     private readonly call: DuplexCall,
@@ -32,7 +35,40 @@ export class GrpcChannel implements Channel {
 
   send(envelopeBytes: Uint8Array): void {
     if (this.closedReason !== undefined) return;
-    this.call.write(envelopeBytes as Buffer);
+    if (this.draining) {
+      this.backlog.push(envelopeBytes);
+      return;
+    }
+    if (!this.call.write(envelopeBytes as Buffer)) this.waitForDrain();
+  }
+
+  /**
+   * Honour the stream's backpressure: grpc-js keeps every message written but
+   * not yet sent in a buffer that it re-slices per message (quadratic under a
+   * burst), so frames wait here, in a plain queue, until the stream drains.
+   */
+  private waitForDrain(): void {
+    if (this.draining) return;
+    this.draining = true;
+    this.call.once('drain', () => {
+      this.draining = false;
+      this.flushBacklog();
+    });
+  }
+
+  private flushBacklog(): void {
+    while (this.backlogHead < this.backlog.length && this.closedReason === undefined) {
+      const ok = this.call.write(this.backlog[this.backlogHead++] as Buffer);
+      if (!ok) break;
+    }
+    if (this.backlogHead >= this.backlog.length) {
+      this.backlog = [];
+      this.backlogHead = 0;
+    } else if (this.backlogHead > 4096) {
+      this.backlog = this.backlog.slice(this.backlogHead);
+      this.backlogHead = 0;
+    }
+    if (this.backlog.length > 0 && this.closedReason === undefined) this.waitForDrain();
   }
 
   close(): void {

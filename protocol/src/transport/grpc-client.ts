@@ -18,6 +18,11 @@ export function dialGrpc(url: string, options: DialOptions): Promise<Channel> {
     'grpc.max_send_message_length': -1,
     'grpc.use_local_subchannel_pool': 1,
     'grpc.enable_retries': 0,
+    // AIP replays on its own. A zero retry buffer also makes grpc-js report
+    // backpressure truthfully (write() completes when the message is sent,
+    // not when it is buffered for a retry that never comes).
+    'grpc.per_rpc_retry_buffer_size': 0,
+    'grpc.retry_buffer_size': 0,
   });
   return new Promise((resolve, reject) => {
     const deadline = Date.now() + options.connectTimeoutMs;

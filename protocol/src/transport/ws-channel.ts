@@ -1,4 +1,5 @@
 // Channel over one WebSocket: each Envelope is one binary message.
+import type { Socket } from 'node:net';
 import type WebSocket from 'ws';
 import type { Channel } from '../contracts.js';
 
@@ -7,6 +8,7 @@ export class WsChannel implements Channel {
   private frameHandler: ((bytes: Uint8Array) => void) | undefined;
   private closeHandler: ((reason: string) => void) | undefined;
   private closedReason: string | undefined;
+  private corked = false;
 
   constructor(
     private readonly socket: WebSocket,
@@ -35,7 +37,25 @@ export class WsChannel implements Channel {
   send(envelopeBytes: Uint8Array): void {
     if (this.closedReason !== undefined) return;
     if (this.socket.readyState !== this.socket.OPEN) return;
+    this.cork();
     this.socket.send(envelopeBytes, { binary: true });
+  }
+
+  /**
+   * Batches every frame sent in this tick into one write (one syscall, one
+   * TCP segment when small) by corking the TCP socket until the next tick.
+   * A replay or a burst of assigns then costs one write, not thousands.
+   */
+  private cork(): void {
+    if (this.corked) return;
+    const raw = (this.socket as unknown as { _socket?: Socket })._socket;
+    if (!raw || typeof raw.cork !== 'function') return;
+    this.corked = true;
+    raw.cork();
+    process.nextTick(() => {
+      this.corked = false;
+      raw.uncork();
+    });
   }
 
   close(): void {
