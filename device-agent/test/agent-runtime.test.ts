@@ -9,15 +9,15 @@ describe('DeviceAgent runtime (fake session)', () => {
   let agent: DeviceAgent;
   let session: FakeSession;
 
-  async function startAgent(slots = 2): Promise<void> {
+  async function startAgent(slots = 2, flushTimeoutMs = 500): Promise<void> {
     agent = new DeviceAgent({
       serverUrl: 'ws://127.0.0.1:1',
       name: 'test-device',
       labels: ['lab'],
       dataDir: path.join(tmp.dir, 'data'),
       slots,
-      executor: { killGraceMs: 300 },
-      flushTimeoutMs: 500,
+      executor: { killGraceMs: 300, maxForwardBytes: 512 * 1024 },
+      flushTimeoutMs,
       createSession: (config) => {
         session = new FakeSession(config);
         return session;
@@ -109,7 +109,7 @@ describe('DeviceAgent runtime (fake session)', () => {
   });
 
   it('drains: rejects new work, finishes running work, flushes, then says goodbye', async () => {
-    await startAgent();
+    await startAgent(2, 60_000);
     const a = makeAssign('sleep 0.3; echo finished');
     session.deliver({ type: 'assign', value: a });
     session.deliver({ type: 'drain', value: { reason: 'maintenance' } });
@@ -148,5 +148,27 @@ describe('DeviceAgent runtime (fake session)', () => {
     await agent.stop({ drain: true });
     await startAgent();
     expect(session.sent).toEqual([]);
+  });
+
+  it('caps a flood of output and keeps answering while it runs', async () => {
+    await startAgent();
+    const a = makeAssign('head -c 30000000 /dev/zero');
+    session.deliver({ type: 'assign', value: a });
+    let heartbeats = 0;
+    const beat = setInterval(() => {
+      if (session.config.heartbeat?.().running === 1) heartbeats += 1;
+    }, 5);
+    try {
+      await waitFor(() => session.of('result').length === 1, 20_000);
+    } finally {
+      clearInterval(beat);
+    }
+    const logs = session.of('log');
+    const forwarded = logs.filter((l) => l.stream !== 'SYSTEM').reduce((n, l) => n + l.data.length, 0);
+    expect(forwarded).toBe(512 * 1024);
+    const system = logs.filter((l) => l.stream === 'SYSTEM').map((l) => Buffer.from(l.data).toString());
+    expect(system.filter((t) => t.startsWith('output truncated'))).toHaveLength(1);
+    expect(session.of('result')[0]).toMatchObject({ outcome: 'SUCCEEDED', stdoutBytes: 30_000_000 });
+    expect(heartbeats).toBeGreaterThan(0);
   });
 });
