@@ -166,12 +166,22 @@ describe('dashboard in a browser against a real orchestrator and agents', () => 
     expect(await page.locator('[data-testid^="timeline-row-"]').count()).toBeGreaterThanOrEqual(1);
   });
 
-  it('lists the connected devices', async () => {
+  it('lists the connected devices with their labels', async () => {
     await page.click('[data-testid="nav-devices"]');
     for (const a of AGENTS) {
-      await page.waitForSelector(`[data-testid="device-row-${a.name}"][data-status="online"]`);
+      await page.waitForSelector(`[data-testid="device-row-${a.name}"][data-status="online"]`).catch(async (err) => {
+        const shown = await page.locator('main').textContent();
+        const served = await api(stack!.url, 'GET', '/v1/devices');
+        throw new Error(`${err}\npage shows: ${shown}\nAPI says: ${JSON.stringify(served)}`);
+      });
     }
     expect(await page.locator('[data-testid="devices-table"]').textContent()).toContain('e2e');
+  });
+
+  it('drains a device from its row', async () => {
+    const last = AGENTS[AGENTS.length - 1]!.name;
+    await page.click(`[data-testid="device-drain-${last}"]`);
+    await page.waitForSelector(`[data-testid="device-row-${last}"][data-status="draining"]`);
   });
 
   it('shows the error code, path and line of a graph the server refuses', async () => {

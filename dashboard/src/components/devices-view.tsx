@@ -12,9 +12,11 @@ function loadText(d: DeviceView): string {
   const l = d.load;
   if (!l) return '';
   const avg = Array.isArray(l.loadAvg) ? l.loadAvg[0] : l.loadAvg;
-  if (typeof avg === 'number') parts.push(`load ${avg.toFixed(2)}`);
-  if (typeof l.batteryPercent === 'number') parts.push(`battery ${Math.round(l.batteryPercent)}%`);
-  if (typeof l.thermalCelsius === 'number') parts.push(`${Math.round(l.thermalCelsius)}°C`);
+  if (typeof avg === 'number' && avg >= 0) parts.push(`load ${avg.toFixed(2)}`);
+  // Agents report -1 where a reading is unknown (no battery, no sensor).
+  if (typeof l.batteryPercent === 'number' && l.batteryPercent >= 0)
+    parts.push(`battery ${Math.round(l.batteryPercent)}%`);
+  if (typeof l.thermalCelsius === 'number' && l.thermalCelsius >= 0) parts.push(`${Math.round(l.thermalCelsius)}°C`);
   return parts.join(' · ');
 }
 
