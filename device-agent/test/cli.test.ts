@@ -82,6 +82,33 @@ describe('orrery-agent CLI with a real AIP server', () => {
     expect(result).toMatchObject({ taskId: assign.taskId, outcome: 'SUCCEEDED', outputs: { v: '7' } });
   });
 
+  it('a second SIGTERM kills running tasks, reported INTERRUPTED, and exits', async () => {
+    const dataDir = path.join(tmp.dir, 'data3');
+    // Already enrolled: credentials on disk.
+    const { mkdirSync, writeFileSync } = await import('node:fs');
+    mkdirSync(dataDir, { recursive: true });
+    writeFileSync(path.join(dataDir, 'credentials.json'), JSON.stringify({ deviceId: 'dev-7', credential: 'secret-1' }), { mode: 0o600 });
+    child = spawn(process.execPath, [bin, '--server', `ws://127.0.0.1:${port}/v1/aip`, '--data-dir', dataDir, '--log-level', 'silent'], {
+      stdio: 'ignore',
+    });
+    await waitFor(() => sessions.length === 1, 10_000);
+    const session = sessions[0]!;
+    expect(session.deviceId).toBe('dev-7');
+    const received: Body[] = [];
+    session.on('message', (b) => received.push(b));
+    const assign = makeAssign('sleep 30');
+    session.send({ type: 'assign', value: assign });
+    await waitFor(() => received.some((b) => b.type === 'accept'), 10_000);
+    child.kill('SIGTERM');
+    await new Promise((r) => setTimeout(r, 200));
+    expect(child.exitCode).toBeNull(); // draining: waits for the task
+    child.kill('SIGTERM');
+    const code = await new Promise<number | null>((r) => child?.once('exit', (c) => r(c)));
+    expect(code).toBe(0);
+    const result = received.find((b) => b.type === 'result')?.value as Result | undefined;
+    expect(result).toMatchObject({ taskId: assign.taskId, outcome: 'INTERRUPTED' });
+  });
+
   it('exits with code 2 when the orchestrator refuses its credential', async () => {
     const dataDir = path.join(tmp.dir, 'data2');
     child = spawn(process.execPath, [bin, '--server', `ws://127.0.0.1:${port}/v1/aip`, '--data-dir', dataDir, '--log-level', 'silent'], {
