@@ -153,4 +153,54 @@ describe('scheduler ordering', () => {
     s.release('c/old', 'a', 10);
     expect(s.schedule(2).map((p) => p.key)).toEqual(['c/new']);
   });
+
+  it('shares between owners first, then between their constellations', () => {
+    const s = new Scheduler();
+    s.upsertDevice(dev('a', { slots: 4 }));
+    // alice has three graphs, bob one: bob still gets half.
+    for (const c of ['a1', 'a2', 'a3']) for (let i = 0; i < 50; i++) s.enqueue(task(c, `t${i}`, { owner: 'alice' }));
+    for (let i = 0; i < 50; i++) s.enqueue(task('b1', `t${i}`, { owner: 'bob' }));
+    const placed = drain(s, 10).flat();
+    expect(placed).toHaveLength(40);
+    expect(placed.filter((k) => k.startsWith('b1/'))).toHaveLength(20);
+    for (const c of ['a1/', 'a2/', 'a3/']) {
+      const n = placed.filter((k) => k.startsWith(c)).length;
+      expect(n).toBeGreaterThanOrEqual(6);
+      expect(n).toBeLessThanOrEqual(7);
+    }
+  });
+
+  it('explains each placement with its score parts and ordering inputs', () => {
+    const s = new Scheduler();
+    s.upsertDevice(dev('a', { slots: 2 }));
+    s.upsertDevice(dev('b', { slots: 2, status: 'draining' }));
+    s.observeRuntime('a', 'shell', 250);
+    s.enqueue(task('c', 'x', { priority: 3 }));
+    const [p] = s.schedule(0);
+    expect(p?.explanation).toEqual({
+      reason: 'earliest estimated finish on a: ~250 ms run, 0/2 slots busy before; 1 free of 1 matching devices',
+      score: 250,
+      parts: {
+        estRuntimeMs: 250,
+        transferMs: 0,
+        loadPenalty: 0,
+        estFinishMs: 250,
+        priority: 3,
+        priorityBoost: 0,
+        fairShare: 0,
+        ownerShare: 0,
+        rank: 0,
+      },
+      candidates: 1,
+    });
+  });
+
+  it('says when a backoff is over but no round has run yet', () => {
+    const s = new Scheduler({ now: () => 0 });
+    s.upsertDevice(dev('a'));
+    s.enqueue(task('c', 'r', { notBefore: 10 }));
+    expect(s.waitingReason('c/r', 5)).toBe(`waiting for retry backoff until ${new Date(10).toISOString()}`);
+    expect(s.waitingReason('c/r', 20)).toBe('retry backoff over; placed at the next scheduling round');
+    expect(s.schedule(20)).toHaveLength(1);
+  });
 });

@@ -24,8 +24,11 @@ export interface Deferred {
   estFinishMs: number;
 }
 
-/** Expected slot-free times per busy device, including reservations made by earlier deferrals this round. */
-export type Reservations = Map<DeviceState, number[]>;
+/**
+ * Per busy device, for one round: expected slot-free times (ascending),
+ * including slots reserved by earlier deferrals, and how many tasks wait for it.
+ */
+export type Reservations = Map<DeviceState, { ends: number[]; waiting: number }>;
 
 export function transferMs(t: SchedTask, deviceId: string, w: Weights): number {
   const by = t.inputBytesByDevice;
@@ -48,24 +51,33 @@ export function chooseDevice(
   random: () => number,
   reservations: Reservations,
 ): Chosen | Deferred | undefined {
-  let best: Chosen | undefined;
-  let considered = 0;
   const kind = est.stats(t.kind);
+  // Plain variables instead of a closure and per-candidate objects: this loop is the hot path.
+  let best: DeviceState | undefined;
+  let bestScore = Number.POSITIVE_INFINITY;
+  let bestRuntime = 0;
+  let bestTransfer = 0;
+  let bestLoad = 0;
+  let considered = 0;
   const consider = (d: DeviceState): void => {
     const slots = d.dev.slots;
     if (d.running >= slots) return;
     considered++;
     const runtime = est.estimateWith(kind, d.dev.id);
-    const transfer = transferMs(t, d.dev.id, w);
+    const transfer = t.inputBytesByDevice ? transferMs(t, d.dev.id, w) : 0;
     const occupancy = d.running / slots;
     const load = occupancy * (w.loadMs + w.loadFactor * runtime);
     const score = runtime + transfer + load;
     if (
-      !best ||
-      score < best.score ||
-      (score === best.score && (d.running < best.device.running || (d.running === best.device.running && d.dev.id < best.device.dev.id)))
+      best === undefined ||
+      score < bestScore ||
+      (score === bestScore && (d.running < best.running || (d.running === best.running && d.dev.id < best.dev.id)))
     ) {
-      best = { kind: 'place', device: d, score, estRuntimeMs: runtime, transferMs: transfer, loadPenalty: load, candidates: 0 };
+      best = d;
+      bestScore = score;
+      bestRuntime = runtime;
+      bestTransfer = transfer;
+      bestLoad = load;
     }
   };
 
@@ -86,31 +98,41 @@ export function chooseDevice(
       consider(d);
     }
   }
-  if (!best) return undefined;
-  best.candidates = considered;
+  if (best === undefined) return undefined;
+  const chosen: Chosen = {
+    kind: 'place',
+    device: best,
+    score: bestScore,
+    estRuntimeMs: bestRuntime,
+    transferMs: bestTransfer,
+    loadPenalty: bestLoad,
+    candidates: considered,
+  };
 
-  if (!w.waitForFaster || sig.devices.size === sig.free.size || sig.devices.size > w.maxCandidates) return best;
-  const freeFinish = best.estRuntimeMs + best.transferMs;
+  if (!w.waitForFaster || sig.devices.size === sig.free.size || sig.devices.size > w.maxCandidates) return chosen;
+  const freeFinish = bestRuntime + bestTransfer;
   let wait: Deferred | undefined;
-  let waitEnds: number[] | undefined;
+  let waitSlot: { ends: number[]; waiting: number } | undefined;
   for (const d of sig.devices) {
     if (d.running < d.dev.slots) continue;
-    const ends = reservations.get(d) ?? slotEnds(d, now);
-    const idx = ends.length - d.dev.slots;
-    const freeAt = ends[idx] ?? Number.POSITIVE_INFINITY;
+    const slot = reservations.get(d) ?? { ends: slotEnds(d, now), waiting: 0 };
+    // At most one waiting task per slot and round: bounds the work per round
+    // (tiny tasks would otherwise all queue up behind one fast device).
+    if (slot.waiting >= d.dev.slots) continue;
+    const freeAt = slot.ends[slot.ends.length - d.dev.slots] ?? Number.POSITIVE_INFINITY;
     if (!Number.isFinite(freeAt)) continue;
     const finish = freeAt - now + est.estimateWith(kind, d.dev.id) + transferMs(t, d.dev.id, w);
     if (finish < freeFinish * (1 - w.waitMargin) && (!wait || finish < wait.estFinishMs)) {
       wait = { kind: 'wait', device: d, until: freeAt, estFinishMs: finish };
-      waitEnds = ends;
+      waitSlot = slot;
     }
   }
-  if (!wait || !waitEnds) return best;
+  if (!wait || !waitSlot) return chosen;
   // Reserve that slot: later tasks this round see it taken until this task would finish.
-  const idx = waitEnds.length - wait.device.dev.slots;
-  waitEnds[idx] = now + wait.estFinishMs;
-  waitEnds.sort((a, b) => a - b);
-  reservations.set(wait.device, waitEnds);
+  waitSlot.ends[waitSlot.ends.length - wait.device.dev.slots] = now + wait.estFinishMs;
+  waitSlot.ends.sort((a, b) => a - b);
+  waitSlot.waiting++;
+  reservations.set(wait.device, waitSlot);
   return wait;
 }
 

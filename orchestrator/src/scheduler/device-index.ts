@@ -19,6 +19,8 @@ export class DeviceIndex {
   version = 0;
   /** Free slots over all online devices; exact. */
   freeSlots = 0;
+  /** Group count that triggers the next garbage collection (doubles with use, so GC stays amortised O(1)). */
+  private gcAt = SIG_GC_THRESHOLD;
 
   /** @param inUse groups that still have queued or delayed tasks (kept by garbage collection). */
   constructor(private readonly inUse: () => Set<SigGroup>) {}
@@ -61,7 +63,10 @@ export class DeviceIndex {
     const key = selectorSignature(sel);
     let sig = this.sigs.get(key);
     if (!sig) {
-      if (this.sigs.size >= SIG_GC_THRESHOLD) this.gc();
+      if (this.sigs.size >= this.gcAt) {
+        this.gc();
+        this.gcAt = Math.max(SIG_GC_THRESHOLD, 2 * this.sigs.size);
+      }
       sig = new SigGroup(key, structuredClone(sel));
       this.sigs.set(key, sig);
       for (const d of this.devices.values()) {

@@ -61,7 +61,8 @@ export class Scheduler {
     (a, b) => (a.task.notBefore ?? 0) < (b.task.notBefore ?? 0) || ((a.task.notBefore ?? 0) === (b.task.notBefore ?? 0) && a.seq < b.seq),
   );
   /** Queued (incl. delayed) tasks per constellation and per owner: lets fair-share records go when idle. */
-  private readonly queuedBy = new Map<string, number>();
+  private readonly queuedByConstellation = new Map<string, number>();
+  private readonly queuedByOwner = new Map<string, number>();
   private delayedLive = 0;
   private seq = 0;
   private round = 0;
@@ -117,7 +118,8 @@ export class Scheduler {
     const e: Entry = { task: t, seq: this.seq++, state: 'queued', queue: q };
     this.entries.set(t.key, e);
     this.countQueued(t, 1);
-    if (t.notBefore !== undefined && t.notBefore > this.clock()) {
+    // Backoff goes through the timer heap; schedule(now) releases it, so decisions depend only on `now` arguments.
+    if (t.notBefore !== undefined) {
       e.state = 'delayed';
       this.delayed.push(e);
       this.delayedLive++;
@@ -245,8 +247,8 @@ export class Scheduler {
       ds.running = Math.max(0, ds.running - 1);
       this.index.refreshFree(ds);
     }
-    this.constellationShare.ended(p.constellationId, !this.queuedBy.has(`c\u0000${p.constellationId}`));
-    this.ownerShare.ended(p.owner, !this.queuedBy.has(`o\u0000${p.owner}`));
+    this.constellationShare.ended(p.constellationId, !this.queuedByConstellation.has(p.constellationId));
+    this.ownerShare.ended(p.owner, !this.queuedByOwner.has(p.owner));
     if (runtimeMs !== undefined) this.estimator.observe(deviceId, p.kind, runtimeMs);
     return true;
   }
@@ -271,8 +273,9 @@ export class Scheduler {
   waitingReason(key: string, now: number = this.clock()): string | undefined {
     const e = this.entries.get(key);
     if (!e) return undefined;
-    if (e.state === 'delayed' && (e.task.notBefore ?? 0) > now) {
-      return `waiting for retry backoff until ${new Date(e.task.notBefore ?? 0).toISOString()}`;
+    if (e.state === 'delayed') {
+      const nb = e.task.notBefore ?? 0;
+      return nb > now ? `waiting for retry backoff until ${new Date(nb).toISOString()}` : 'retry backoff over; placed at the next scheduling round';
     }
     const sig = e.queue.sig;
     if (!sig.mismatch || sig.mismatch.version !== this.index.version) {
@@ -419,12 +422,15 @@ export class Scheduler {
   }
 
   private countQueued(t: SchedTask, delta: number): void {
-    for (const k of [`c\u0000${t.constellationId}`, `o\u0000${t.owner}`]) {
-      const n = (this.queuedBy.get(k) ?? 0) + delta;
-      if (n > 0) this.queuedBy.set(k, n);
-      else this.queuedBy.delete(k);
-    }
+    bump(this.queuedByConstellation, t.constellationId, delta);
+    bump(this.queuedByOwner, t.owner, delta);
   }
+}
+
+function bump(m: Map<string, number>, key: string, delta: number): void {
+  const n = (m.get(key) ?? 0) + delta;
+  if (n > 0) m.set(key, n);
+  else m.delete(key);
 }
 
 function fmt(ms: number): string {
