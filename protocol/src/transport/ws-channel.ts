@@ -8,7 +8,7 @@ export class WsChannel implements Channel {
   private frameHandler: ((bytes: Uint8Array) => void) | undefined;
   private closeHandler: ((reason: string) => void) | undefined;
   private closedReason: string | undefined;
-  private corked = false;
+  private corked: Socket | undefined;
 
   constructor(
     private readonly socket: WebSocket,
@@ -50,16 +50,22 @@ export class WsChannel implements Channel {
     if (this.corked) return;
     const raw = (this.socket as unknown as { _socket?: Socket })._socket;
     if (!raw || typeof raw.cork !== 'function') return;
-    this.corked = true;
+    this.corked = raw;
     raw.cork();
-    process.nextTick(() => {
-      this.corked = false;
-      raw.uncork();
-    });
+    process.nextTick(() => this.uncork());
+  }
+
+  private uncork(): void {
+    const raw = this.corked;
+    if (!raw) return;
+    this.corked = undefined;
+    raw.uncork();
   }
 
   close(): void {
     if (this.closedReason !== undefined) return;
+    // Frames sent this tick (e.g. a fatal Error) go out before the close.
+    this.uncork();
     // A normal close handshake flushes frames already queued (e.g. a fatal
     // Error); the timer bounds how long a silent peer can hold the socket.
     this.socket.close(1000);
