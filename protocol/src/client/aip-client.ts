@@ -46,6 +46,8 @@ export class AipClient extends EventEmitter implements AipClientSession {
   private state: State = 'idle';
   private channel: Channel | undefined;
   private sessionId = '';
+  /** From options, then as the orchestrator states it in Welcome (authoritative). */
+  private deviceId: string;
   private attempt = 0;
   private welcome: Welcome | undefined;
   private lastFrameAt = 0;
@@ -58,6 +60,7 @@ export class AipClient extends EventEmitter implements AipClientSession {
   constructor(private readonly options: AipClientConfig) {
     super();
     this.logger = options.logger ?? silentLogger;
+    this.deviceId = options.deviceId ?? '';
     this.link = new ReliableLink({
       maxFrameBytes: options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES,
       ackDelayMs: options.ackDelayMs ?? 100,
@@ -168,7 +171,7 @@ export class AipClient extends EventEmitter implements AipClientSession {
       type: 'hello',
       value: {
         protocolVersions: this.options.protocolVersions ?? [...SUPPORTED_PROTOCOL_VERSIONS],
-        deviceId: this.options.deviceId ?? '',
+        deviceId: this.deviceId,
         deviceName: this.options.deviceName,
         credential: this.options.credential ?? '',
         capabilities: this.options.capabilities,
@@ -238,6 +241,7 @@ export class AipClient extends EventEmitter implements AipClientSession {
     const resumed = welcome.resumed && welcome.sessionId === this.sessionId;
     this.welcome = welcome;
     this.sessionId = welcome.sessionId;
+    if (welcome.deviceId !== '') this.deviceId = welcome.deviceId;
     this.attempt = 0;
     this.state = 'open';
     if (welcome.maxFrameBytes > 0) this.link.maxFrameBytes = welcome.maxFrameBytes;
