@@ -19,3 +19,14 @@ export { extractOutputs, selectPath } from './task-outputs.js';
 export { loadCredentials, saveCredentials, type DeviceCredentials } from './credentials.js';
 export { AGENT_VERSION } from './version.js';
 export { agentMain, createAgentCommand, defaultDataDir, runAgentCli, type AgentMainOptions } from './cli.js';
+export { agentMain, type AgentMainOptions, createAgentCommand, defaultDataDir, runAgentCli } from './cli.js';
+export {
+  renderLaunchdPlist,
+  renderService,
+  renderSystemdUnit,
+  renderTermuxBoot,
+  type ServiceFile,
+  type ServicePlatform,
+  type ServiceSpec,
+  writeService,
+} from './service.js';
