@@ -19,7 +19,6 @@ export { extractOutputs, selectPath } from './task-outputs.js';
 export { loadCredentials, saveCredentials, type DeviceCredentials } from './credentials.js';
 export { AGENT_VERSION } from './version.js';
 export { agentMain, createAgentCommand, defaultDataDir, runAgentCli, type AgentMainOptions } from './cli.js';
-export { agentMain, type AgentMainOptions, createAgentCommand, defaultDataDir, runAgentCli } from './cli.js';
 export {
   renderLaunchdPlist,
   renderService,
