@@ -5,7 +5,9 @@
 // as it sees it; one at a time, so the figure is pure protocol + transport
 // latency (encode, frame, syscalls, decode, seq/ack). Throughput: the agent
 // streams Progress messages as fast as the session accepts them and the
-// clock stops when the orchestrator has delivered the last one.
+// clock stops when the receiving side has delivered the last one; both
+// directions are measured (agent->orchestrator: Progress, orchestrator->agent:
+// LeaseRenewal). CPU per message counts both ends (one process).
 import { performance } from 'node:perf_hooks';
 import { AipClient, AipServer } from '../../protocol/dist/index.js';
 
@@ -69,31 +71,35 @@ async function roundTrips(transport) {
   return { p50: percentile(samples, 50), p99: percentile(samples, 99), max: samples[samples.length - 1] };
 }
 
-async function throughput(transport) {
+async function throughput(transport, direction) {
   const { server, client, session } = await open(transport);
+  const toServer = direction === 'up';
   let received = 0;
   let done;
   const finished = new Promise((resolve) => {
     done = resolve;
   });
-  session.on('message', () => {
+  (toServer ? session : client).on('message', () => {
     if (++received === MSGS) done();
   });
   const t0 = performance.now();
   const cpu0 = process.cpuUsage();
-  // Send in slices so the event loop can also run the receive side (one process, 2 cores).
+  // Send in slices so the event loop also runs the receiving side (one process).
   let sent = 0;
   while (sent < MSGS) {
     const end = Math.min(MSGS, sent + 500);
     for (; sent < end; sent++) {
-      client.send({ type: 'progress', value: { constellationId: 'bench', taskId: 't', attempt: 1, fraction: sent / MSGS, message: '' } });
+      if (toServer) {
+        client.send({ type: 'progress', value: { constellationId: 'bench', taskId: 't', attempt: 1, fraction: sent / MSGS, message: '' } });
+      } else {
+        session.send({ type: 'leaseRenewal', value: { constellationId: 'bench', taskId: 't', attempt: 1, leaseMs: 6000 } });
+      }
     }
     await new Promise((r) => setImmediate(r));
   }
   await finished;
   const seconds = (performance.now() - t0) / 1000;
   const cpu = process.cpuUsage(cpu0);
-  await client.flushed();
   await client.stop();
   await server.close();
   return { perSecond: MSGS / seconds, cpuUsPerMsg: (cpu.user + cpu.system) / MSGS };
@@ -102,12 +108,13 @@ async function throughput(transport) {
 const fmt = (ms) => `${(ms * 1000).toFixed(0)} µs`;
 const [load1] = (await import('node:os')).loadavg();
 console.log(`AIP loopback benchmark (node ${process.version}, ${RTT_N} round trips, ${MSGS} one-way messages; client and server in one process; load average ${load1.toFixed(1)})`);
+const rate = (r) => `${Math.round(r.perSecond).toLocaleString('en-US')} msgs/s (${r.cpuUsPerMsg.toFixed(1)} µs CPU/msg)`;
 for (const transport of ['ws', 'grpc']) {
   const rtt = await roundTrips(transport);
-  const tp = await throughput(transport);
+  const up = await throughput(transport, 'up');
+  const down = await throughput(transport, 'down');
   console.log(
     `${transport.padEnd(5)} round trip p50 ${fmt(rtt.p50)}  p99 ${fmt(rtt.p99)}  max ${fmt(rtt.max)}  |  ` +
-      `${Math.round(tp.perSecond).toLocaleString('en-US')} msgs/s agent->orchestrator, ` +
-      `${tp.cpuUsPerMsg.toFixed(1)} µs CPU per message (both ends)`,
+      `agent->orch ${rate(up)}  |  orch->agent ${rate(down)}`,
   );
 }
