@@ -86,6 +86,28 @@ function spawnNode(nodeArgs, { ipc = false, env = {} } = {}) {
   return child;
 }
 
+/** Spawns any program as a tracked child (killed with the rest); stdout is collected. */
+export function spawnTracked(cmd, argv, { cwd = ROOT } = {}) {
+  hookExit();
+  const child = spawn(cmd, argv, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d) => {
+    stdout += d.toString();
+  });
+  child.stderr.on('data', (d) => {
+    stderr = (stderr + d.toString()).slice(-4000);
+  });
+  children.add(child);
+  const done = new Promise((resolveDone) => {
+    child.once('exit', (code) => {
+      children.delete(child);
+      resolveDone({ code, stdout, stderr });
+    });
+  });
+  return { child, done };
+}
+
 export function tempDir(prefix = 'orrery-bench-') {
   const d = mkdtempSync(join(tmpdir(), prefix));
   tempDirs.add(d);
