@@ -40,6 +40,13 @@ tasks:
     needs: { boom: completion }
 `;
 
+// Prints, waits, prints again: the second line reaches an open drawer live.
+const STREAMING_GRAPH = `name: dashboard-e2e-logs
+tasks:
+  chatty:
+    run: echo first-line && sleep 2 && echo second-line
+`;
+
 // `needs` names a task that does not exist: the server must refuse the graph.
 const BAD_GRAPH = `name: broken
 tasks:
@@ -65,6 +72,8 @@ function buildDashboard(): void {
     cwd: DASHBOARD_DIR,
     encoding: 'utf8',
     timeout: 120_000,
+    // vitest sets NODE_ENV=test, which would make Vite bundle React's development build.
+    env: { ...process.env, NODE_ENV: 'production' },
   });
   if (res.status !== 0) throw new Error(`vite build failed (${res.status}):\n${res.stdout}\n${res.stderr}`);
 }
@@ -158,6 +167,31 @@ describe('dashboard in a browser against a real orchestrator and agents', () => 
     await page.waitForFunction(
       () => document.querySelector('[data-testid="task-logs"]')?.textContent?.includes('hello-from-dashboard') ?? false,
     );
+  });
+
+  it('lists a constellation submitted elsewhere and streams its logs into the open drawer', async () => {
+    // Submitted through the API, not the page: the sidebar learns of it from SSE.
+    const created = await api<{ id: string }>(stack!.url, 'POST', '/v1/constellations', {
+      source: STREAMING_GRAPH,
+      format: 'yaml',
+    });
+    await page.click(`[data-testid="constellation-item-${created.id}"]`);
+    await page.waitForSelector(node('chatty', 'running'));
+    let logFetches = 0;
+    page.on('request', (req) => {
+      if (req.url().includes('/tasks/chatty/logs')) logFetches++;
+    });
+    await page.click('[data-testid="node-chatty"]');
+    const logsContain = (text: string) =>
+      page.waitForFunction(
+        (t) => document.querySelector('[data-testid="task-logs"]')?.textContent?.includes(t) ?? false,
+        text,
+      );
+    await logsContain('first-line');
+    // Printed a moment after the drawer fetched the stored text: it arrives as an SSE `log` event.
+    await logsContain('second-line');
+    expect(logFetches).toBe(1); // the stored text once; everything after came from the stream
+    await page.waitForSelector(node('chatty', 'succeeded'));
   });
 
   it('draws the attempts on the timeline', async () => {
