@@ -70,6 +70,16 @@ describe('scheduler HEFT placement', () => {
     expect(used.slice(4)).toEqual(['d', 'd', 'd', 'd']);
   });
 
+  it('estimates an unseen estimate class from its executor kind on that device', () => {
+    const s = new Scheduler();
+    s.observeRuntime('a', 'shell:lint', 100);
+    s.observeRuntime('b', 'shell:lint', 400);
+    s.observeRuntime('a', 'shell:test', 300);
+    expect(s.estimateRuntime('a', 'shell:build')).toBeCloseTo(200); // a's mean over shell:*
+    expect(s.estimateRuntime('b', 'shell:build')).toBeCloseTo(400);
+    expect(s.estimateRuntime('b', 'shell:test')).toBeGreaterThan(s.estimateRuntime('a', 'shell:test'));
+  });
+
   it('waits for a busy fast device when that finishes sooner, and says so', () => {
     let now = 0;
     const s = new Scheduler({ now: () => now });
