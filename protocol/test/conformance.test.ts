@@ -387,6 +387,27 @@ describe.each(TRANSPORTS)('AIP conformance over %s', (transport) => {
     expect(session.connected && c.connected).toBe(true);
   });
 
+  it('can be stopped and started again, resuming its session', async () => {
+    const h = await server();
+    const c = client(h);
+    const sessionP = nextSession(h);
+    c.start();
+    const [session] = await sessionP;
+    await until(() => c.connected, 'connected');
+    // stop() says Goodbye, which ends the session: a restart opens a new one.
+    await c.stop('restart');
+    for (let i = 0; i < 3; i++) c.send(result(i));
+    const next = nextSession(h);
+    c.start();
+    const [fresh, resumed] = await next;
+    expect(resumed).toBe(false);
+    expect(fresh.sessionId).not.toBe(session.sessionId);
+    const got: Body[] = [];
+    fresh.on('message', (b) => got.push(b));
+    await c.flushed();
+    expect(got.map((b) => (b.value as BodyMap['result']).taskId)).toEqual(['t0', 't1', 't2']);
+  });
+
   it('answers raw envelopes byte-identically on both transports', async () => {
     const h = await server();
     const p = await peer(h);

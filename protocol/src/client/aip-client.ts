@@ -49,6 +49,8 @@ export class AipClient extends EventEmitter implements AipClientSession {
   /** From options, then as the orchestrator states it in Welcome (authoritative). */
   private deviceId: string;
   private attempt = 0;
+  /** Bumped by stop(): a dial that was in flight must not revive the client. */
+  private generation = 0;
   private welcome: Welcome | undefined;
   private lastFrameAt = 0;
   private timer: NodeJS.Timeout | undefined;
@@ -133,6 +135,7 @@ export class AipClient extends EventEmitter implements AipClientSession {
     if (this.state === 'stopped') return;
     const wasOpen = this.state === 'open';
     this.state = 'stopped';
+    this.generation++;
     this.clearTimers();
     const channel = this.channel;
     if (channel) {
@@ -145,6 +148,7 @@ export class AipClient extends EventEmitter implements AipClientSession {
 
   private async connect(): Promise<void> {
     this.state = 'connecting';
+    const generation = this.generation;
     const timeoutMs = this.options.connectTimeoutMs ?? 10_000;
     let channel: Channel;
     try {
@@ -155,10 +159,10 @@ export class AipClient extends EventEmitter implements AipClientSession {
       });
     } catch (err) {
       this.logger.debug({ err: (err as Error).message, url: this.options.url }, 'aip dial failed');
-      this.scheduleReconnect();
+      if (generation === this.generation) this.scheduleReconnect();
       return;
     }
-    if (this.state !== 'connecting') {
+    if (this.state !== 'connecting' || generation !== this.generation) {
       channel.close();
       return;
     }
@@ -178,15 +182,32 @@ export class AipClient extends EventEmitter implements AipClientSession {
         resumeSessionId: this.sessionId,
         resumeAck: this.link.lastReceived,
         agentVersion: this.options.agentVersion ?? '',
-        running: this.options.taskReports?.() ?? [],
+        running: this.taskReports(),
       },
     };
-    channel.send(encodeEnvelope({ seq: 0, ack: this.link.lastReceived, sentAtMs: Date.now(), body: hello }));
+    try {
+      channel.send(encodeEnvelope({ seq: 0, ack: this.link.lastReceived, sentAtMs: Date.now(), body: hello }));
+    } catch (err) {
+      // A bad capabilities object or a throwing taskReports(): our bug, but
+      // keep the agent alive and retrying rather than crash on a rejection.
+      this.logger.error({ err }, 'aip could not build Hello');
+      this.closeChannel('could not build Hello');
+      return;
+    }
     this.timer = setTimeout(() => {
       this.logger.warn({ url: this.options.url }, 'aip no Welcome in time; reconnecting');
       this.closeChannel('no Welcome in time');
     }, timeoutMs);
     this.timer.unref();
+  }
+
+  private taskReports(): TaskReport[] {
+    try {
+      return this.options.taskReports?.() ?? [];
+    } catch (err) {
+      this.logger.error({ err }, 'aip taskReports() threw; reporting none');
+      return [];
+    }
   }
 
   private onFrame(channel: Channel, bytes: Uint8Array): void {
