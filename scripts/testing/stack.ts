@@ -89,7 +89,7 @@ export async function startOrchestrator(
       dataDir,
       ...(opts.auth ? [] : ['--no-auth']),
       '--heartbeat-ms',
-      String(opts.heartbeatMs ?? 300),
+      String(opts.heartbeatMs ?? 500),
       ...(opts.args ?? []),
     ],
     { env: opts.env },

@@ -83,7 +83,7 @@ export function createAgentGateway(opts: GatewayOptions): AipServer {
     if (wired.has(session)) return;
     wired.add(session);
     session.on('message', (body) => onMessage(session, body));
-    session.on('heartbeat', (hb) => engine.devices.heartbeat(session.deviceId, hb, Date.now()));
+    session.on('heartbeat', (hb) => engine.deviceHeartbeat(session.deviceId, hb));
     session.on('disconnect', (reason) => engine.deviceDisconnected(session.deviceId, reason, false));
     session.on('end', (reason) => {
       // A replaced session ends while its device lives on in the new one.

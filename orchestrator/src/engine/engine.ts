@@ -3,7 +3,7 @@
 // then places ready tasks, commits the tick's events in one transaction and
 // only after that sends commands to agents and notifies watchers. Nothing is
 // sent that the journal does not hold.
-import type { Body, ServerSession } from '@orrery/protocol';
+import type { Body, Heartbeat, ServerSession } from '@orrery/protocol';
 import type { Logger } from 'pino';
 import type { ConstellationSummary, LiveEvent } from '../api/live-events.js';
 import type { Constellation, TaskChange, TaskState } from '../model/types.js';
@@ -420,6 +420,17 @@ export class Engine {
       for (const [key, attempt] of [...d.running]) this.loseAttempt(d, key, attempt, `device ${d.name} lost (no heartbeat for ${now - (d.lastHeartbeatAt ?? now)} ms)`);
       this.publish({ type: 'device', data: this.devices.view(d) });
     }
+  }
+
+  /** A heartbeat; a device declared lost that is heard from again comes back. */
+  deviceHeartbeat(id: string, hb: Heartbeat): void {
+    const d = this.devices.heartbeat(id, hb, this.now());
+    if (!d || d.status !== 'lost' || !d.session) return;
+    d.status = d.drainRequested ? 'draining' : 'online';
+    this.log.info({ device: d.name }, 'device heard from again; back online');
+    this.scheduler.upsertDevice(toSchedDevice(d));
+    this.publish({ type: 'device', data: this.devices.view(d) });
+    this.scheduleFlush();
   }
 
   /** A device connected (new session or resumed). */
