@@ -14,11 +14,13 @@
 //     server's own ready->Assign-sent histogram is read from /metrics too.
 // (b) throughput: a wide DAG of no-op tasks and a set of parallel chains on
 //     4 agents x 64 slots, from POST (submit) to the constellation succeeded.
-// --cpu-prof <dir>: runs the orchestrator under `node --cpu-prof` and writes
-//     the .cpuprofile there (see docs/benchmarks.md for a summary).
+// --cpu-prof <dir>: runs the throughput orchestrator under `node --cpu-prof`,
+//     writes the .cpuprofile there and prints the top self-time functions and
+//     files (see docs/benchmarks.md for a summary).
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
 import {
   api,
   cliArgs,
@@ -86,7 +88,7 @@ async function runGraph(url, graph) {
 }
 
 async function latency() {
-  const orch = await startOrchestrator({ nodeArgs: PROF_DIR ? ['--cpu-prof', '--cpu-prof-dir', PROF_DIR] : [] });
+  const orch = await startOrchestrator();
   const agents = await startAgents({ aipUrl: orch.aipUrl, agents: 1, slots: 1, prefix: 'lat' });
   try {
     await runGraph(orch.url, chainGraph('warmup', 200));
@@ -166,6 +168,7 @@ async function throughput() {
 function summariseProfiles(dir, n) {
   const files = readdirSync(dir).filter((f) => f.endsWith('.cpuprofile'));
   const self = new Map();
+  const byFile = new Map();
   let totalMs = 0;
   for (const f of files) {
     const prof = JSON.parse(readFileSync(join(dir, f), 'utf8'));
@@ -176,9 +179,11 @@ function summariseProfiles(dir, n) {
       // A sample's time is the delta to the next sample.
       const ms = (deltas[i + 1] ?? 0) / 1000;
       const cf = node.callFrame;
-      const url = cf.url ? relative(ROOT, cf.url.replace(/^file:\/\//, '')) : '';
+      const url = cf.url.startsWith('file://') ? relative(ROOT, fileURLToPath(cf.url)) : cf.url;
       const key = `${cf.functionName || '(anonymous)'}\u0000${url}${url ? `:${cf.lineNumber + 1}` : ''}`;
       self.set(key, (self.get(key) ?? 0) + ms);
+      const file = url || cf.functionName;
+      byFile.set(file, (byFile.get(file) ?? 0) + ms);
       totalMs += ms;
     }
   }
@@ -193,7 +198,12 @@ function summariseProfiles(dir, n) {
       const [name, where] = k.split('\u0000');
       return { name, where, ms, pctBusy: (ms / Math.max(1e-9, busy)) * 100 };
     });
-  return { files: files.length, totalMs, idleMs, gcMs, rows };
+  const fileRows = [...byFile]
+    .filter(([f]) => f !== '(idle)')
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 12)
+    .map(([file, ms]) => ({ file, ms, pctBusy: (ms / Math.max(1e-9, busy)) * 100 }));
+  return { files: files.length, totalMs, idleMs, gcMs, rows, fileRows };
 }
 
 const lat = await latency();
@@ -229,6 +239,7 @@ if (PROF_DIR) {
     ['total sampled', `${fmt(top.totalMs, 0)} ms`, `idle ${fmt(top.idleMs, 0)} ms, GC ${fmt(top.gcMs, 0)} ms`],
     ...top.rows.map((r) => [r.name, `${fmt(r.ms, 0)} ms`, `${fmt(r.pctBusy, 1)} % of busy  ${r.where}`]),
   ]);
+  printTable('Self time by file (whole orchestrator lifetime, startup included)', top.fileRows.map((r) => [r.file, `${fmt(r.ms, 0)} ms`, `${fmt(r.pctBusy, 1)} %`]));
 }
 
 if (args.has('json')) console.log(JSON.stringify({ bench: 'dispatch-throughput', latency: lat, throughput: tp }));
