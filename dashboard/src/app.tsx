@@ -76,7 +76,6 @@ export function App() {
               <button type="button" className="link" onClick={() => navigate({ view: 'submit' })}>
                 Submit one
               </button>
-              .
             </div>
           </main>
         )}

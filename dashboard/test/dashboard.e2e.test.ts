@@ -3,17 +3,11 @@
 // playwright-core. It submits through the page, watches the DAG settle from
 // SSE updates, reads logs in the task drawer, lists devices and shows a
 // submit error's code.
-import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api, type Stack, startStack } from '../../scripts/testing/stack.js';
+import { buildDashboard, CHROMIUM, CHROMIUM_ARGS, requirePrerequisites } from './browser-setup.js';
 
-const DASHBOARD_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const REPO_ROOT = resolve(DASHBOARD_DIR, '..');
-const CHROMIUM = '/usr/bin/chromium';
 const SETTLE_MS = 30_000;
 
 const AGENTS = [
@@ -55,29 +49,6 @@ tasks:
     needs: [does-not-exist]
 `;
 
-function requirePrerequisites(): void {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(
-      `${CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium, or scripts/ensure-chromium.sh)`,
-    );
-  }
-  const cli = join(REPO_ROOT, 'orchestrator/dist/cli/main.js');
-  if (!existsSync(cli)) throw new Error(`${cli} is missing: build the orchestrator first (npm run build)`);
-}
-
-/** Builds dashboard/dist so the orchestrator serves the current sources. */
-function buildDashboard(): void {
-  const vite = join(REPO_ROOT, 'node_modules/vite/bin/vite.js');
-  const res = spawnSync(process.execPath, [vite, 'build', '--logLevel', 'warn'], {
-    cwd: DASHBOARD_DIR,
-    encoding: 'utf8',
-    timeout: 120_000,
-    // vitest sets NODE_ENV=test, which would make Vite bundle React's development build.
-    env: { ...process.env, NODE_ENV: 'production' },
-  });
-  if (res.status !== 0) throw new Error(`vite build failed (${res.status}):\n${res.stdout}\n${res.stderr}`);
-}
-
 interface Refusal {
   code?: string;
   errors?: Array<{ code?: string; path?: string; line?: number }>;
@@ -107,19 +78,12 @@ describe('dashboard in a browser against a real orchestrator and agents', () => 
 
   beforeAll(async () => {
     requirePrerequisites();
-    buildDashboard();
-    stack = await startStack({ agents: AGENTS });
+    const dashboardDir = buildDashboard();
+    stack = await startStack({ agents: AGENTS, serverArgs: ['--dashboard-dir', dashboardDir] });
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       headless: true,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-      ],
+      args: CHROMIUM_ARGS,
     });
     page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
     page.on('pageerror', (err) => pageErrors.push(err.message));
