@@ -14,6 +14,7 @@ export interface ServerOptions {
   dashboardDir?: string;
   logLevel: string;
   snapshotEveryEvents: number;
+  recoveryGraceMs?: number;
   planner?: { baseUrl: string; model: string; apiKey?: string };
 }
 

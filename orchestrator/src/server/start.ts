@@ -47,6 +47,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     heartbeatIntervalMs: opts.heartbeatIntervalMs,
     missedHeartbeats: opts.missedHeartbeats,
     snapshotEveryEvents: opts.snapshotEveryEvents,
+    ...(opts.recoveryGraceMs !== undefined ? { recoveryGraceMs: opts.recoveryGraceMs } : {}),
   });
   const service = new EngineService(engine, store);
   const gateway = createAgentGateway({

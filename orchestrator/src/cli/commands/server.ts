@@ -21,6 +21,8 @@ export function registerServer(program: Command): void {
     .option('--tls-key <file>', 'PEM private key for --tls-cert')
     .option('--heartbeat-ms <ms>', 'agent heartbeat interval; a device is lost after 3 missed', int, DEFAULT_SERVER_OPTIONS.heartbeatIntervalMs)
     .option('--dashboard-dir <dir>', 'serve the dashboard from this folder (default: the built dashboard)')
+    .option('--snapshot-every <events>', 'write a state snapshot after this many journal events', int, DEFAULT_SERVER_OPTIONS.snapshotEveryEvents)
+    .option('--recovery-grace-ms <ms>', 'after a restart, how long devices holding work get to reconnect before it is rerun', int, 15_000)
     .option('--log-level <level>', 'trace, debug, info, warn, error', DEFAULT_SERVER_OPTIONS.logLevel)
     .action(async (opts) => {
       // Loaded on demand so client commands start fast.
@@ -36,6 +38,8 @@ export function registerServer(program: Command): void {
         heartbeatIntervalMs: opts.heartbeatMs,
         dashboardDir: opts.dashboardDir,
         logLevel: opts.logLevel,
+        snapshotEveryEvents: opts.snapshotEvery,
+        recoveryGraceMs: opts.recoveryGraceMs,
         planner: process.env.ORRERY_LLM_BASE_URL
           ? { baseUrl: process.env.ORRERY_LLM_BASE_URL, model: process.env.ORRERY_LLM_MODEL ?? 'gpt-4o-mini', apiKey: process.env.ORRERY_LLM_API_KEY }
           : undefined,
