@@ -5,11 +5,11 @@
 //   round, then O(log queues + candidate devices) per placement. No call
 //   scans all queued tasks.
 import { BinaryHeap } from './binary-heap.js';
-import { explainMismatch } from './constraints.js';
 import { DeviceIndex } from './device-index.js';
 import { chooseDevice, type Reservations } from './device-choice.js';
 import { SchedulerError } from './errors.js';
 import { FairShare } from './fair-share.js';
+import { formatMs } from './format-ms.js';
 import { RuntimeEstimator } from './runtime-estimator.js';
 import { type DeviceState, type Entry, type PlacedTask, type SigGroup, TaskQueue } from './task-queue.js';
 import {
@@ -21,6 +21,7 @@ import {
   type SchedulerStats,
   type Weights,
 } from './types.js';
+import { describeWait } from './waiting-reason.js';
 
 /** A queue head as ranked in one round. Shares only grow during a round, so stale keys are re-checked lazily. */
 interface Ranked {
@@ -209,8 +210,8 @@ export class Scheduler {
           deviceId: d.dev.id,
           explanation: {
             reason:
-              `earliest estimated finish on ${d.dev.name}: ~${fmt(choice.estRuntimeMs)} run` +
-              (choice.transferMs > 0 ? ` + ${fmt(choice.transferMs)} input transfer` : '') +
+              `earliest estimated finish on ${d.dev.name}: ~${formatMs(choice.estRuntimeMs)} run` +
+              (choice.transferMs > 0 ? ` + ${formatMs(choice.transferMs)} input transfer` : '') +
               `, ${d.running - 1}/${d.dev.slots} slots busy before; ${choice.candidates} free of ${candidatesTotal} matching devices`,
             score: choice.score,
             parts: {
@@ -272,30 +273,7 @@ export class Scheduler {
   /** Why a queued task is not placed; undefined when it is not queued. */
   waitingReason(key: string, now: number = this.clock()): string | undefined {
     const e = this.entries.get(key);
-    if (!e) return undefined;
-    if (e.state === 'delayed') {
-      const nb = e.task.notBefore ?? 0;
-      return nb > now ? `waiting for retry backoff until ${new Date(nb).toISOString()}` : 'retry backoff over; placed at the next scheduling round';
-    }
-    const sig = e.queue.sig;
-    if (!sig.mismatch || sig.mismatch.version !== this.index.version) {
-      sig.mismatch = { version: this.index.version, text: explainMismatch(sig.selector, [...this.index.devices.values()].map((d) => d.dev)) };
-    }
-    if (sig.mismatch.text) return sig.mismatch.text;
-    if (sig.free.size === 0) {
-      let used = 0;
-      let slots = 0;
-      for (const d of sig.devices) {
-        used += d.running;
-        slots += d.dev.slots;
-      }
-      const n = sig.devices.size;
-      return `all ${n} matching device${n === 1 ? ' is' : 's are'} busy (${used}/${slots} slots used)`;
-    }
-    if (e.deferral && e.deferral.round === this.round) {
-      return `waiting for faster device ${e.deferral.deviceName} (expected free in ${fmt(Math.max(0, e.deferral.until - now))})`;
-    }
-    return `queued behind higher-ranked tasks; ${sig.free.size} matching device${sig.free.size === 1 ? ' has' : 's have'} free slots`;
+    return e ? describeWait(e, this.index, this.round, now) : undefined;
   }
 
   /** The earliest time a schedule() call could place something that now waits on time alone (backoff, deferral). */
@@ -431,10 +409,4 @@ function bump(m: Map<string, number>, key: string, delta: number): void {
   const n = (m.get(key) ?? 0) + delta;
   if (n > 0) m.set(key, n);
   else m.delete(key);
-}
-
-function fmt(ms: number): string {
-  if (ms < 1) return `${ms.toFixed(2)} ms`;
-  if (ms < 10_000) return `${Math.round(ms)} ms`;
-  return `${(ms / 1000).toFixed(1)} s`;
 }
