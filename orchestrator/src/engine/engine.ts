@@ -33,6 +33,8 @@ export class Engine {
   readonly scheduler: Scheduler;
   readonly metrics = new EngineMetrics();
   private readonly listeners = new Set<(e: LiveEvent) => void>();
+  /** Called with each committed batch of events (tracing, audit). */
+  private readonly observers: Array<(events: readonly NewEvent[]) => void> = [];
   private readonly log: Logger;
   private readonly now: () => number;
   private readonly random: () => number;
@@ -225,7 +227,15 @@ export class Engine {
     this.metrics.commitTime.observe((performance.now() - t0) / 1000);
     this.metrics.eventsJournaled += this.batch.length;
     this.eventsSinceSnapshot += this.batch.length;
+    const committed = this.batch;
     this.batch = [];
+    for (const observe of this.observers) {
+      try {
+        observe(committed);
+      } catch (err) {
+        this.log.warn({ err }, 'journal observer failed');
+      }
+    }
     this.logBatch = [];
     return true;
   }
@@ -243,6 +253,7 @@ export class Engine {
         this.scheduler.release(p.key, p.deviceId);
         continue;
       }
+      const readyAt = this.readySince.get(p.key);
       const next = (c.tasks[tid]?.attempts.length ?? 0) + 1;
       const applied = this.record('task.assigned', { id: cid, taskId: tid, attempt: next, deviceId: p.deviceId, placement: explain(p.explanation) });
       if (applied.rejected) {
@@ -252,8 +263,6 @@ export class Engine {
       const task = c.tasks[tid] as TaskState;
       const attempt = task.attempts.at(-1)?.number ?? 1;
       device.running.set(p.key, attempt);
-      const readyAt = this.readySince.get(p.key);
-      this.readySince.delete(p.key);
       let assign: Body;
       try {
         assign = { type: 'assign', value: buildAssign(c, task, attempt, this.lostAfterMs) };
@@ -330,6 +339,10 @@ export class Engine {
         this.log.warn({ err }, 'live listener failed');
       }
     }
+  }
+
+  observeCommits(observer: (events: readonly NewEvent[]) => void): void {
+    this.observers.push(observer);
   }
 
   subscribe(listener: (e: LiveEvent) => void): () => void {

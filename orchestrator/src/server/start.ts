@@ -14,6 +14,7 @@ import { OrreryError } from '../errors.js';
 import { createLogger } from '../logger.js';
 import { createPlanner } from '../planner/index.js';
 import { openSqliteStore } from '../store/index.js';
+import { startTracing } from '../tracing/index.js';
 import { isLoopback, type ServerOptions } from './server-options.js';
 
 export interface RunningServer {
@@ -49,6 +50,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     snapshotEveryEvents: opts.snapshotEveryEvents,
     ...(opts.recoveryGraceMs !== undefined ? { recoveryGraceMs: opts.recoveryGraceMs } : {}),
   });
+  const tracing = startTracing(engine, logger);
   const service = new EngineService(engine, store);
   const gateway = createAgentGateway({
     engine,
@@ -113,6 +115,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
         await app.close().catch(() => undefined);
         await gateway.close();
         await engine.close();
+        await tracing?.close();
         store.close();
         logger.info('orchestrator stopped; journal flushed');
       })();
