@@ -99,6 +99,9 @@ describe('scheduler hard constraints', () => {
     expect(s.schedule(0)).toHaveLength(3);
     expect(s.waitingReason(ts[3]!.key, 0)).toBe('all 2 matching devices are busy (3/3 slots used)');
     expect(s.waitingReason(ts[0]!.key, 0)).toBeUndefined();
+    s.release(ts[0]!.key, 'a');
+    expect(s.waitingReason(ts[3]!.key, 0)).toBe('queued behind higher-ranked tasks; 1 matching device has free slots');
+    expect(s.schedule(0).map((p) => p.key)).toEqual([ts[3]!.key]);
     const later = task({}, { notBefore: Date.UTC(2030, 0, 1) });
     s.enqueue(later);
     expect(s.waitingReason(later.key, 0)).toBe('waiting for retry backoff until 2030-01-01T00:00:00.000Z');

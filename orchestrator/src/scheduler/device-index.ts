@@ -19,6 +19,8 @@ export class DeviceIndex {
   version = 0;
   /** Free slots over all online devices; exact. */
   freeSlots = 0;
+  /** Bumped on every slot-count change (cache key for "all devices busy" texts). */
+  slotVersion = 0;
   /** Group count that triggers the next garbage collection (doubles with use, so GC stays amortised O(1)). */
   private gcAt = SIG_GC_THRESHOLD;
 
@@ -110,6 +112,7 @@ export class DeviceIndex {
 
   private setFree(d: DeviceState, free: boolean): void {
     const count = free ? Math.max(0, d.dev.slots - d.running) : 0;
+    this.slotVersion++;
     this.freeSlots += count - d.freeCounted;
     d.freeCounted = count;
     if (free === d.inFree) return;

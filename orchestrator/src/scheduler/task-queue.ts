@@ -51,6 +51,8 @@ export class SigGroup {
   queued = 0;
   /** Cached "no device matches" text, valid for one device-set version. */
   mismatch?: { version: number; text: string | undefined };
+  /** Cached "all matching devices are busy" text, valid for one slot version. */
+  busy?: { version: number; text: string };
   constructor(
     readonly key: string,
     readonly selector: TargetSelector,

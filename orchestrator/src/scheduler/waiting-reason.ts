@@ -1,6 +1,7 @@
 // Why a queued task is not placed, in words for the CLI and the dashboard.
-// The "no device matches" part is cached per signature group until the
-// device set changes, so asking for every ready task stays cheap.
+// The "no device matches" and "all busy" parts are cached per signature
+// group until devices or slot counts change, so asking for every ready task
+// of a large graph (as an API read does) stays cheap.
 import { explainMismatch } from './constraints.js';
 import type { DeviceIndex } from './device-index.js';
 import { formatMs } from './format-ms.js';
@@ -18,14 +19,17 @@ export function describeWait(e: Entry, index: DeviceIndex, round: number, now: n
   }
   if (sig.mismatch.text) return sig.mismatch.text;
   if (sig.free.size === 0) {
-    let used = 0;
-    let slots = 0;
-    for (const d of sig.devices) {
-      used += d.running;
-      slots += d.dev.slots;
+    if (!sig.busy || sig.busy.version !== index.slotVersion) {
+      let used = 0;
+      let slots = 0;
+      for (const d of sig.devices) {
+        used += d.running;
+        slots += d.dev.slots;
+      }
+      const n = sig.devices.size;
+      sig.busy = { version: index.slotVersion, text: `all ${n} matching device${n === 1 ? ' is' : 's are'} busy (${used}/${slots} slots used)` };
     }
-    const n = sig.devices.size;
-    return `all ${n} matching device${n === 1 ? ' is' : 's are'} busy (${used}/${slots} slots used)`;
+    return sig.busy.text;
   }
   if (e.deferral && e.deferral.round === round) {
     return `waiting for faster device ${e.deferral.deviceName} (expected free in ${formatMs(Math.max(0, e.deferral.until - now))})`;
