@@ -70,11 +70,24 @@ const heapMb = (process.memoryUsage().heapUsed - heap0) / 2 ** 20;
 
 const extraSpec = normaliseGraph({ name: 'one', tasks: { extra: { run: 'true' } } }).tasks[0];
 const lastLayerTask = `t${TASKS - 1}`;
+const addTask = (id, from) => ({ op: 'add_task', task: { ...extraSpec, id, name: id }, needs: [{ from }] });
+// Warm the edit path up on a small constellation first: the first call pays for JIT compilation.
+{
+  const small = createConstellation(normaliseGraph({ name: 'w', tasks: { a: { run: 'true' }, b: { needs: ['a'], run: 'true' } } }), { id: 'w', owner: 'bench', now: Date.now() });
+  for (let i = 0; i < 50; i++) applyEdit(small, { revision: small.revision, operations: [addTask(`w${i}`, 'b')] }, Date.now());
+}
+// Median of 5 edits, each adding one task that needs a last-layer task.
+const editRuns = [];
 const counter = { visited: 0 };
-t0 = performance.now();
-const edit = applyEdit(c, { revision: c.revision, operations: [{ op: 'add_task', task: extraSpec, needs: [{ from: lastLayerTask }] }] }, Date.now(), { counter });
-const editMs = performance.now() - t0;
-if (!edit.ok) throw new Error(`edit failed: ${JSON.stringify(edit.error)}`);
+for (let i = 0; i < 5; i++) {
+  const k = { visited: 0 };
+  const t = performance.now();
+  const edit = applyEdit(c, { revision: c.revision, operations: [addTask(`extra${i}`, lastLayerTask)] }, Date.now(), { counter: k });
+  editRuns.push(performance.now() - t);
+  if (!edit.ok) throw new Error(`edit failed: ${JSON.stringify(edit.error)}`);
+  counter.visited = k.visited;
+}
+const editMs = editRuns.sort((a, b) => a - b)[2];
 // An edit near the top: a new task that a first-layer task now also needs (touches its whole cone below).
 const counter2 = { visited: 0 };
 t0 = performance.now();
@@ -83,8 +96,8 @@ const edit2 = applyEdit(
   {
     revision: c.revision,
     operations: [
-      { op: 'add_task', task: { ...extraSpec, id: 'extra2', name: 'extra2' } },
-      { op: 'add_dependency', dependency: { from: 'extra2', to: 't0', kind: 'success' } },
+      { op: 'add_task', task: { ...extraSpec, id: 'top', name: 'top' } },
+      { op: 'add_dependency', dependency: { from: 'top', to: 't0', kind: 'success' } },
     ],
   },
   Date.now(),
@@ -106,7 +119,7 @@ try {
   const list = await api(orch.url, 'GET', '/v1/constellations');
   const editHttp = await api(orch.url, 'POST', `/v1/constellations/${id}/edits`, {
     revision: post.body.revision,
-    operations: [{ op: 'add_task', task: extraSpec, needs: [{ from: lastLayerTask }] }],
+    operations: [addTask('extra', lastLayerTask)],
   });
   const rss2 = procStats(orch.pid).rssMb;
   await sleep(2000); // let the heap settle (no GC forcing in the server)
@@ -121,7 +134,7 @@ printTable(`Big DAG: ${int(TASKS)} tasks, ${int(edges)} edges, ${layers} layers 
   ['in process: validate + normalise (normaliseGraph)', `${fmt(normaliseMs, 0)} ms`, `${fmt((normaliseMs * 1000) / TASKS, 1)} us/task`],
   ['in process: createConstellation', `${fmt(createMs, 0)} ms`],
   ['in process: heap for spec + constellation', `${fmt(heapMb, 0)} MiB`, global.gc ? '' : 'approx. (run node --expose-gc for exact)'],
-  ['in process: edit, add 1 task needing a last-layer task', `${fmt(editMs, 3)} ms`, `${int(counter.visited)} nodes visited`],
+  ['in process: edit, add 1 task needing a last-layer task', `${fmt(editMs, 3)} ms`, `median of 5 after warm-up; ${int(counter.visited)} nodes visited`],
   ['in process: edit, new task that t0 (first layer) needs', `${fmt(edit2Ms, 3)} ms`, `${int(counter2.visited)} nodes visited`],
   ['HTTP: POST /v1/constellations (validate, journal, answer)', `${fmt(http.postMs, 0)} ms`, `answer ${fmt(http.postBytes / 2 ** 20, 1)} MiB`],
   ['HTTP: GET /v1/constellations/:id', `${fmt(http.getMs, 0)} ms`],
