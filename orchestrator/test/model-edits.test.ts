@@ -219,6 +219,40 @@ tasks:
     expect(statuses(c)).toEqual({ a: 'ready', b: 'failed', j: 'skipped' });
   });
 
+  it('retry leaves dependents that already started alone', () => {
+    const c = make(`name: started
+tasks:
+  a: { run: "false" }
+  cleanup: { run: echo, needs: { a: completion } }
+  after: { run: echo, needs: { cleanup: completion } }
+`);
+    finish(c, 'a', 'failed');
+    assignTask(c, 'cleanup', { deviceId: 'd', now: 3000 });
+    const r = edit(c, { op: 'retry_task', taskId: 'a' });
+    expect(r.ok).toBe(true);
+    expect(statuses(c)).toEqual({ a: 'ready', cleanup: 'assigned', after: 'pending' });
+    finish(c, 'a', 'succeeded');
+    expect(completeTask(c, 'cleanup', 1, { outcome: 'succeeded' }, 4000).ok).toBe(true);
+    expect(statuses(c)).toEqual({ a: 'succeeded', cleanup: 'succeeded', after: 'ready' });
+    expect(checkInvariants(c)).toEqual([]);
+  });
+
+  it('a started dependent requeued while its upstream is retried waits for it', () => {
+    const c = make(`name: requeue
+tasks:
+  a: { run: "false" }
+  cleanup: { run: echo, needs: { a: completion } }
+`);
+    finish(c, 'a', 'failed');
+    assignTask(c, 'cleanup', { deviceId: 'd', now: 3000 });
+    edit(c, { op: 'retry_task', taskId: 'a' });
+    const r = completeTask(c, 'cleanup', 1, { outcome: 'lost' }, 3001);
+    expect(r.ok && r.changes).toEqual([{ taskId: 'cleanup', from: 'assigned', to: 'pending', reason: 'attempt 1 lost; requeued' }]);
+    finish(c, 'a', 'succeeded');
+    expect(c.tasks.cleanup!.status).toBe('ready');
+    expect(checkInvariants(c)).toEqual([]);
+  });
+
   it('invertEdit undoes a batch on tasks that have not started', () => {
     const c = make(CHAIN);
     const snapshot = structuredClone(c);

@@ -212,7 +212,7 @@ describe('model properties', () => {
       fc.property(dagArb, fc.array(stepArb, { minLength: 5, maxLength: 80 }), (g, steps) => {
         runSteps(g, steps);
       }),
-      { numRuns: 300 },
+      { numRuns: Number(process.env.PROP_RUNS ?? 300) },
     );
   });
 

@@ -45,6 +45,13 @@ export interface RawGraph {
 const stringify = (r: Record<string, Scalar> | undefined): Record<string, string> =>
   Object.fromEntries(Object.entries(r ?? {}).map(([k, v]) => [k, String(v)]));
 
+function cloneTarget(t: TargetSelector): TargetSelector {
+  const copy = { ...t };
+  if (t.labels) copy.labels = [...t.labels];
+  if (t.capabilities) copy.capabilities = [...t.capabilities];
+  return copy;
+}
+
 function retryPolicy(raw: RawTask['retries']): RetryPolicy {
   if (raw === undefined) return { ...DEFAULT_RETRY_POLICY };
   if (typeof raw === 'number') return { ...DEFAULT_RETRY_POLICY, max: raw };
@@ -126,7 +133,7 @@ export function buildSpec(g: RawGraph, issues: GraphIssue[]): GraphSpec {
     const spec: TaskSpec = {
       id,
       name: t.name ?? id,
-      target: structuredClone(t.target ?? d.target ?? {}),
+      target: cloneTarget(t.target ?? d.target ?? {}),
       executor: executor(id, t, d, issues),
       inputs: stringify(t.inputs),
       outputs,

@@ -190,7 +190,7 @@ function addDependency(m: Mutation, op: Extract<EditOperation, { op: 'add_depend
   const from = d.from as string;
   const toId = d.to as string;
   if (from === toId) throw new EditRejection('EDIT_CYCLE', `task ${from} cannot depend on itself`, [from, from]);
-  if (edgeOf(m.c, m.idx, from, toId)) throw new EditRejection('EDIT_INVALID', `dependency ${from} -> ${toId} already exists`);
+  if (edgeOf(m.idx, from, toId)) throw new EditRejection('EDIT_INVALID', `dependency ${from} -> ${toId} already exists`);
   notStarted(toId, to, 'add a dependency to');
   const dep = makeDependency(from, toId, d.kind, d.condition);
   // Incremental cycle check: does `to` already reach `from`?
@@ -208,7 +208,7 @@ function addDependency(m: Mutation, op: Extract<EditOperation, { op: 'add_depend
 function removeDependency(m: Mutation, op: Extract<EditOperation, { op: 'remove_dependency' }>, ctx: OpContext): void {
   existing(m, op.from);
   const to = existing(m, op.to);
-  const dep = edgeOf(m.c, m.idx, op.from, op.to);
+  const dep = edgeOf(m.idx, op.from, op.to);
   if (!dep) throw new EditRejection('EDIT_INVALID', `no dependency ${op.from} -> ${op.to}`);
   notStarted(op.to, to, 'remove a dependency of');
   m.deleteEdge(op.from, op.to);

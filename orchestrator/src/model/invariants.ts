@@ -55,9 +55,8 @@ export function checkInvariants(c: Constellation): string[] {
       out.push(`task ${id} is ${t.status} but its last attempt is ${last?.outcome}`);
     }
     if (t.status === 'pending' && unmet === 0) out.push(`task ${id} is pending with every upstream terminal`);
-    if ((t.status === 'ready' || t.status === 'assigned' || t.status === 'running') && unmet > 0) {
-      out.push(`task ${id} is ${t.status} with ${unmet} unfinished upstream tasks`);
-    }
+    // Assigned/running tasks may see an upstream come back (retry_task) after they started.
+    if (t.status === 'ready' && unmet > 0) out.push(`task ${id} is ready with ${unmet} unfinished upstream tasks`);
   }
 
   const cached = peekIndex(c);
@@ -74,7 +73,7 @@ export function checkInvariants(c: Constellation): string[] {
       if (cl.in.length !== l.in.length || cl.out.length !== l.out.length) out.push(`index edges of ${id} differ`);
     }
     c.dependencies.forEach((d, i) => {
-      if (cached.edgePos.get(edgeKey(d.from, d.to)) !== i) out.push(`index position of ${d.from} -> ${d.to} is wrong`);
+      if (cached.edgePos.get(d) !== i) out.push(`index position of ${d.from} -> ${d.to} is wrong`);
     });
     if (cached.edgePos.size !== c.dependencies.length) out.push('index has stale edge positions');
   }

@@ -3,7 +3,7 @@
 // (for edits) an undo log so a rejected batch leaves no trace. TaskState
 // objects are replaced, never modified, so undo only restores references.
 
-import { type DependencyIndex, dropLink, edgeKey, indexOf, isTerminal, linksOf } from './dependency-index.js';
+import { type DependencyIndex, dropLink, edgeOf, indexOf, isTerminal, linksOf } from './dependency-index.js';
 import type { Constellation, Dependency, TaskChange, TaskState } from './types.js';
 
 /** Counts the nodes the model visits; tests use it to prove O(affected). */
@@ -99,9 +99,8 @@ export class Mutation {
 
   insertEdge(dep: Dependency): void {
     const deps = this.c.dependencies;
-    const key = edgeKey(dep.from, dep.to);
     deps.push(dep);
-    this.idx.edgePos.set(key, deps.length - 1);
+    this.idx.edgePos.set(dep, deps.length - 1);
     const fromLinks = linksOf(this.idx, dep.from);
     const toLinks = linksOf(this.idx, dep.to);
     fromLinks.out.push(dep);
@@ -110,7 +109,7 @@ export class Mutation {
     if (counts) toLinks.unmet++;
     this.log(() => {
       deps.pop();
-      this.idx.edgePos.delete(key);
+      this.idx.edgePos.delete(dep);
       dropLink(fromLinks.out, dep);
       dropLink(toLinks.in, dep);
       if (counts) toLinks.unmet--;
@@ -120,17 +119,16 @@ export class Mutation {
   /** Remove an edge in O(1): the last edge takes its slot in the array. */
   deleteEdge(from: string, to: string): Dependency {
     const deps = this.c.dependencies;
-    const key = edgeKey(from, to);
-    const pos = this.idx.edgePos.get(key);
-    if (pos === undefined) throw new Error(`no dependency ${from} -> ${to}`);
-    const dep = deps[pos]!;
+    const dep = edgeOf(this.idx, from, to);
+    const pos = dep && this.idx.edgePos.get(dep);
+    if (!dep || pos === undefined) throw new Error(`no dependency ${from} -> ${to}`);
     const last = deps.pop()!;
     const moved = pos < deps.length;
     if (moved) {
       deps[pos] = last;
-      this.idx.edgePos.set(edgeKey(last.from, last.to), pos);
+      this.idx.edgePos.set(last, pos);
     }
-    this.idx.edgePos.delete(key);
+    this.idx.edgePos.delete(dep);
     const fromLinks = linksOf(this.idx, from);
     const toLinks = linksOf(this.idx, to);
     dropLink(fromLinks.out, dep);
@@ -141,9 +139,9 @@ export class Mutation {
       if (moved) {
         deps.push(deps[pos]!);
         deps[pos] = dep;
-        this.idx.edgePos.set(edgeKey(last.from, last.to), deps.length - 1);
+        this.idx.edgePos.set(last, deps.length - 1);
       } else deps.push(dep);
-      this.idx.edgePos.set(key, pos);
+      this.idx.edgePos.set(dep, pos);
       fromLinks.out.push(dep);
       toLinks.in.push(dep);
       if (counted) toLinks.unmet++;

@@ -7,6 +7,7 @@
 // stale and changes nothing.
 
 import { backoffDelay } from './backoff.js';
+import { isTerminal, linksOf } from './dependency-index.js';
 import { Mutation, withoutFields } from './mutation.js';
 import { refreshStatus, settleDependents } from './propagate.js';
 import type { Attempt, AttemptOutcome, Constellation, ConstellationStatus, TaskChange, TaskState } from './types.js';
@@ -119,6 +120,14 @@ export function reportProgress(
   return { ok: true, changes: [] };
 }
 
+/**
+ * A requeued task is ready again, unless an upstream came back to life
+ * (retry_task) while it ran: then it waits for it.
+ */
+function requeueStatus(m: Mutation, id: string): 'ready' | 'pending' {
+  return linksOf(m.idx, id).unmet > 0 ? 'pending' : 'ready';
+}
+
 /** Failed or timed-out attempts that count against the retry budget. */
 export function countedFailures(task: TaskState): number {
   let n = 0;
@@ -159,7 +168,7 @@ export function completeTask(
       break;
     case 'lost':
     case 'interrupted':
-      m.setTask(id, { ...base, status: 'ready' }, { reason: `attempt ${attempt} ${result.outcome}; requeued` });
+      m.setTask(id, { ...base, status: requeueStatus(m, id) }, { reason: `attempt ${attempt} ${result.outcome}; requeued` });
       break;
     case 'failed':
     case 'timed_out': {
@@ -168,7 +177,7 @@ export function completeTask(
         const delay = backoffDelay(task.spec.retry, failures, opts.jitter ?? 0);
         m.setTask(
           id,
-          { ...base, status: 'ready', notBefore: now + delay },
+          { ...base, status: requeueStatus(m, id), notBefore: now + delay },
           { reason: `attempt ${attempt} ${result.outcome}; retry ${failures} of ${task.spec.retry.max} in ${delay} ms` },
         );
       } else {
@@ -177,6 +186,6 @@ export function completeTask(
       break;
     }
   }
-  if (m.task(id)!.status !== 'ready') settleDependents(m, [id]);
+  if (isTerminal(m.task(id)!.status)) settleDependents(m, [id]);
   return finish(m);
 }
