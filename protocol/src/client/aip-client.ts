@@ -7,7 +7,7 @@
 import { EventEmitter } from 'node:events';
 import os from 'node:os';
 import { decodeEnvelope, encodeEnvelope } from '../codec.js';
-import type { AipClientOptions, AipClientSession, Channel } from '../contracts.js';
+import type { AipClientSession, Channel } from '../contracts.js';
 import { AGENT_SENDS, ORCHESTRATOR_SENDS } from '../directions.js';
 import { ProtocolError, TERMINAL_ERROR_CODES } from '../errors.js';
 import { type AipLogger, silentLogger } from '../logger.js';
@@ -23,22 +23,11 @@ import {
 import { ReliableLink } from '../session/reliable-link.js';
 import { dialChannel } from '../transport/dial.js';
 import { DEFAULT_MAX_FRAME_BYTES, transportLimit } from '../transport/frame-limit.js';
+import type { AipClientConfig } from './aip-client-options.js';
 import { backoffDelay } from './backoff.js';
+import { FlushWaiters } from './flush-waiters.js';
 
-export interface AipClientConfig extends AipClientOptions {
-  logger?: AipLogger;
-  /** Versions offered in Hello (default SUPPORTED_PROTOCOL_VERSIONS). */
-  protocolVersions?: number[];
-  /** Tasks the agent runs or holds results for, reported in every Hello. */
-  taskReports?: () => TaskReport[];
-  /** Dial + Welcome must complete within this (default 10 s). */
-  connectTimeoutMs?: number;
-  /** Frame limit before the Welcome states the orchestrator's (default 4 MiB). */
-  maxFrameBytes?: number;
-  /** The orchestrator is presumed gone after this many silent heartbeat intervals (default 3). */
-  missedHeartbeats?: number;
-  ackDelayMs?: number;
-}
+export type { AipClientConfig };
 
 type State = 'idle' | 'connecting' | 'handshaking' | 'open' | 'waiting' | 'stopped' | 'fatal';
 
@@ -55,7 +44,7 @@ export class AipClient extends EventEmitter implements AipClientSession {
   private lastFrameAt = 0;
   private timer: NodeJS.Timeout | undefined;
   private heartbeatTimer: NodeJS.Timeout | undefined;
-  private flushWaiters: Array<{ resolve: () => void; reject: (err: Error) => void }> = [];
+  private readonly flushWaiters = new FlushWaiters();
   private readonly link: ReliableLink;
   private readonly logger: AipLogger;
 
@@ -68,7 +57,7 @@ export class AipClient extends EventEmitter implements AipClientSession {
       ackDelayMs: options.ackDelayMs ?? 100,
       onAcked: (released) => {
         for (const item of released) this.emit('acked', item.seq, item.body);
-        if (this.link.unacked === 0) this.settleFlush();
+        if (this.link.unacked === 0) this.flushWaiters.resolveAll();
       },
     });
   }
@@ -128,7 +117,7 @@ export class AipClient extends EventEmitter implements AipClientSession {
 
   flushed(): Promise<void> {
     if (this.link.unacked === 0) return Promise.resolve();
-    return new Promise((resolve, reject) => this.flushWaiters.push({ resolve, reject }));
+    return this.flushWaiters.wait();
   }
 
   async stop(reason = 'agent stopping'): Promise<void> {
@@ -143,7 +132,7 @@ export class AipClient extends EventEmitter implements AipClientSession {
       this.dropChannel();
       channel.close();
     }
-    this.rejectFlush(new ProtocolError('AIP_SHUTTING_DOWN', `client stopped: ${reason}`));
+    this.flushWaiters.rejectAll(new ProtocolError('AIP_SHUTTING_DOWN', `client stopped: ${reason}`));
   }
 
   private async connect(): Promise<void> {
@@ -293,7 +282,7 @@ export class AipClient extends EventEmitter implements AipClientSession {
       channel.close();
       this.emit('disconnect', `${code}: ${message}`);
     }
-    this.rejectFlush(new ProtocolError('AIP_SHUTTING_DOWN', `session ended: ${code}`));
+    this.flushWaiters.rejectAll(new ProtocolError('AIP_SHUTTING_DOWN', `session ended: ${code}`));
     this.emit('fatal', code, message);
   }
 
@@ -372,17 +361,5 @@ export class AipClient extends EventEmitter implements AipClientSession {
     if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
     this.timer = undefined;
     this.heartbeatTimer = undefined;
-  }
-
-  private settleFlush(): void {
-    const waiters = this.flushWaiters;
-    this.flushWaiters = [];
-    for (const w of waiters) w.resolve();
-  }
-
-  private rejectFlush(err: Error): void {
-    const waiters = this.flushWaiters;
-    this.flushWaiters = [];
-    for (const w of waiters) w.reject(err);
   }
 }
