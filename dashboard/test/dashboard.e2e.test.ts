@@ -41,6 +41,14 @@ tasks:
     run: echo first-line && sleep 2 && echo second-line
 `;
 
+// Targets a label no agent has: the task waits until it is cancelled.
+const WAITING_GRAPH = `name: dashboard-e2e-waiting
+tasks:
+  stuck:
+    run: echo never
+    target: { labels: [nowhere] }
+`;
+
 // `needs` names a task that does not exist: the server must refuse the graph.
 const BAD_GRAPH = `name: broken
 tasks:
@@ -133,6 +141,13 @@ describe('dashboard in a browser against a real orchestrator and agents', () => 
     );
   });
 
+  it('draws the attempts on the timeline', async () => {
+    await page.click('[data-testid="tab-timeline"]');
+    await page.waitForSelector('[data-testid="timeline"] [data-testid^="timeline-row-"]');
+    expect(await page.locator('[data-testid^="timeline-row-"]').count()).toBeGreaterThanOrEqual(1);
+    await page.click('[data-testid="tab-graph"]');
+  });
+
   it('lists a constellation submitted elsewhere and streams its logs into the open drawer', async () => {
     // Submitted through the API, not the page: the sidebar learns of it from SSE.
     const created = await api<{ id: string }>(stack!.url, 'POST', '/v1/constellations', {
@@ -158,10 +173,24 @@ describe('dashboard in a browser against a real orchestrator and agents', () => 
     await page.waitForSelector(node('chatty', 'succeeded'));
   });
 
-  it('draws the attempts on the timeline', async () => {
-    await page.click('[data-testid="tab-timeline"]');
-    await page.waitForSelector('[data-testid="timeline"] [data-testid^="timeline-row-"]');
-    expect(await page.locator('[data-testid^="timeline-row-"]').count()).toBeGreaterThanOrEqual(1);
+  it('cancels a waiting task from its drawer and lists the edit in the history', async () => {
+    const created = await api<{ id: string }>(stack!.url, 'POST', '/v1/constellations', {
+      source: WAITING_GRAPH,
+      format: 'yaml',
+    });
+    await page.click(`[data-testid="constellation-item-${created.id}"]`);
+    await page.waitForSelector(node('stuck', 'ready'));
+    await page.click('[data-testid="node-stuck"]');
+    // No agent has the label, so the drawer says why the task waits.
+    expect(await page.locator('[data-testid="waiting-reason"]').textContent()).toContain('nowhere');
+    await page.click('[data-testid="task-cancel"]');
+    await page.waitForSelector(node('stuck', 'cancelled'));
+    await page.waitForSelector('[data-testid="constellation-revision"]:text("2")');
+
+    await page.click('[data-testid="tab-history"]');
+    const row = await page.waitForSelector('[data-testid="history-2"]');
+    expect(await row.textContent()).toContain('cancel_task stuck');
+    await page.click('[data-testid="tab-graph"]');
   });
 
   it('lists the connected devices with their labels', async () => {

@@ -3,7 +3,7 @@
 
 import { ApiError, parseProblem } from './api-error.js';
 import { getToken, markAuthRequired } from './token-store.js';
-import type { Constellation, ConstellationSummary, DeviceView, EditBatch, PlanResult } from './types.js';
+import type { Constellation, ConstellationSummary, DeviceView, EditBatch, EditRecord, PlanResult } from './types.js';
 
 export const API_BASE = '/v1';
 
@@ -45,6 +45,7 @@ export const api = {
   edit: (id: string, batch: EditBatch) => json<Constellation>('POST', `/constellations/${enc(id)}/edits`, batch),
   control: (id: string, action: 'cancel' | 'pause' | 'resume') =>
     json<Constellation>('POST', `/constellations/${enc(id)}/${action}`),
+  history: (id: string) => json<{ items: EditRecord[] }>('GET', `/constellations/${enc(id)}/history`),
   retryTask: (id: string, taskId: string) =>
     json<Constellation>('POST', `/constellations/${enc(id)}/tasks/${enc(taskId)}/retry`),
   taskLogs: async (id: string, taskId: string, attempt?: number): Promise<string> => {

@@ -170,7 +170,20 @@ export interface DeviceView {
 export type EditOperation =
   | { op: 'cancel_task'; taskId: string }
   | { op: 'retry_task'; taskId: string }
-  | { op: 'skip_task'; taskId: string };
+  | { op: 'skip_task'; taskId: string }
+  // Other operations (add/remove/update task or dependency) pass through as the server wrote them (undo).
+  | { op: string; [field: string]: unknown };
+
+/** One accepted edit batch, from GET /v1/constellations/:id/history. */
+export interface EditRecord {
+  revision: number;
+  author?: string;
+  comment?: string;
+  at: number;
+  operations: Array<{ op: string; [field: string]: unknown }>;
+  /** The batch that undoes this one, present while every touched task has not started. */
+  inverse?: Array<{ op: string; [field: string]: unknown }>;
+}
 
 export interface EditBatch {
   revision: number;

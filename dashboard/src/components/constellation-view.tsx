@@ -8,16 +8,24 @@ import type { ConstellationHandle } from '../state/use-constellation.js';
 import { countStatuses, ProgressCounts } from './progress-counts.js';
 import { StatusBadge } from './status-badge.js';
 import { TaskDrawer } from './task-drawer.js';
+import type { ConstellationTab } from '../state/use-route.js';
+import { HistoryView } from './history-view.js';
 import { Timeline } from './timeline.js';
 
 interface Props {
   handle: ConstellationHandle;
   devices: ReadonlyMap<string, DeviceView>;
-  tab: 'graph' | 'timeline';
+  tab: ConstellationTab;
   selectedTaskId: string | null;
-  onTab: (tab: 'graph' | 'timeline') => void;
+  onTab: (tab: ConstellationTab) => void;
   onSelectTask: (taskId: string | null) => void;
 }
+
+const TABS: ReadonlyArray<[ConstellationTab, string]> = [
+  ['graph', 'Graph'],
+  ['timeline', 'Timeline'],
+  ['history', 'History'],
+];
 
 export function ConstellationView({ handle, devices, tab, selectedTaskId, onTab, onSelectTask }: Props) {
   const c = handle.data;
@@ -37,23 +45,25 @@ export function ConstellationView({ handle, devices, tab, selectedTaskId, onTab,
       <div className="main-col">
         <Header c={c} onChanged={handle.adopt} />
         <div className="tabs">
-          <button type="button" className={tab === 'graph' ? 'tab active' : 'tab'} onClick={() => onTab('graph')}>
-            Graph
-          </button>
-          <button
-            type="button"
-            className={tab === 'timeline' ? 'tab active' : 'tab'}
-            data-testid="tab-timeline"
-            onClick={() => onTab('timeline')}
-          >
-            Timeline
-          </button>
+          {TABS.map(([id, label]) => (
+            <button
+              key={id}
+              type="button"
+              className={tab === id ? 'tab active' : 'tab'}
+              data-testid={`tab-${id}`}
+              onClick={() => onTab(id)}
+            >
+              {label}
+            </button>
+          ))}
         </div>
-        {tab === 'graph' ? (
+        {tab === 'graph' && (
           <DagView constellation={c} devices={devices} selectedTaskId={selectedTaskId} onSelectTask={onSelectTask} />
-        ) : (
+        )}
+        {tab === 'timeline' && (
           <Timeline constellation={c} devices={devices} selectedTaskId={selectedTaskId} onSelectTask={onSelectTask} />
         )}
+        {tab === 'history' && <HistoryView constellation={c} onChanged={handle.adopt} />}
       </div>
       {selectedTaskId && (
         <TaskDrawer

@@ -3,13 +3,15 @@ import { useCallback, useSyncExternalStore } from 'react';
 // Hash routes keep deep links working under any static server with no
 // rewrite rules: #/c/<id>[/t/<task>], #/devices, #/submit.
 
+export type ConstellationTab = 'graph' | 'timeline' | 'history';
+
 export type Route =
   | { view: 'home' }
   | {
       view: 'constellation';
       id: string;
       taskId?: string;
-      tab: 'graph' | 'timeline';
+      tab: ConstellationTab;
     }
   | { view: 'devices' }
   | { view: 'submit' };
@@ -19,7 +21,7 @@ export function parseRoute(hash: string): Route {
   if (parts[0] === 'devices') return { view: 'devices' };
   if (parts[0] === 'submit') return { view: 'submit' };
   if (parts[0] === 'c' && parts[1]) {
-    const tab = parts[2] === 'timeline' ? 'timeline' : 'graph';
+    const tab: ConstellationTab = parts[2] === 'timeline' || parts[2] === 'history' ? parts[2] : 'graph';
     const ti = parts.indexOf('t');
     const taskId = ti >= 2 ? parts[ti + 1] : undefined;
     return {
@@ -41,7 +43,7 @@ export function routeHash(route: Route): string {
       return '#/submit';
     case 'constellation': {
       let h = `#/c/${e(route.id)}`;
-      if (route.tab === 'timeline') h += '/timeline';
+      if (route.tab !== 'graph') h += `/${route.tab}`;
       if (route.taskId) h += `/t/${e(route.taskId)}`;
       return h;
     }
