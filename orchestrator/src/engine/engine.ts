@@ -14,7 +14,7 @@ import { DeviceRegistry, type DeviceEntry } from './device-registry.js';
 import { EngineState, type Applied } from './engine-state.js';
 import type { AnyEngineEvent, EngineEvent, EventMap, EventType } from './journal-events.js';
 import { EngineMetrics } from './metrics.js';
-import { toSchedDevice, toSchedTask, taskKey } from './sched-mapping.js';
+import { taskKey, taskKind, toSchedDevice, toSchedTask } from './sched-mapping.js';
 
 export interface EngineOptions {
   store: OrchestratorStore;
@@ -113,7 +113,7 @@ export class Engine {
         const [cid, tid] = splitKey(key);
         const c = this.state.constellations.get(cid);
         const t = c?.tasks[tid];
-        if (c && t) this.scheduler.markRunning({ key, constellationId: cid, owner: c.owner, kind: t.spec.executor.kind }, d.id, now);
+        if (c && t) this.scheduler.markRunning({ key, constellationId: cid, owner: c.owner, kind: taskKind(c, t) }, d.id, now);
       }
     }
   }

@@ -22,6 +22,14 @@ export function toSchedDevice(d: DeviceEntry): SchedDevice {
   };
 }
 
+/**
+ * The class runtimes are learned for: per (graph, task), falling back to the
+ * executor kind when that class is new (a build and a lint differ a lot).
+ */
+export function taskKind(c: Constellation, t: TaskState): string {
+  return `${t.spec.executor.kind}:${c.name}/${t.spec.id}`;
+}
+
 export function toSchedTask(c: Constellation, t: TaskState, readySince: number): SchedTask {
   return {
     key: taskKey(c.id, t.spec.id),
@@ -30,7 +38,7 @@ export function toSchedTask(c: Constellation, t: TaskState, readySince: number):
     taskId: t.spec.id,
     target: t.spec.target,
     priority: t.spec.priority,
-    kind: t.spec.executor.kind,
+    kind: taskKind(c, t),
     readySince,
     ...(t.notBefore !== undefined ? { notBefore: t.notBefore } : {}),
   };
