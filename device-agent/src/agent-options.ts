@@ -36,6 +36,14 @@ export interface DeviceAgentOptions {
   /** Recently finished attempts remembered to answer duplicate Assigns. Default 1024. */
   rememberFinished?: number;
   agentVersion?: string;
+  /**
+   * Kill running tasks once the orchestrator has been out of reach this long
+   * (ms, counted from the last contact), and report them INTERRUPTED after
+   * reconnecting. Set below the orchestrator's lost-device time (3 heartbeat
+   * intervals) for at-most-once side effects under partitions. Default: off
+   * (tasks keep running while disconnected).
+   */
+  stopAfterDisconnectMs?: number;
 }
 
 export interface StopOptions {

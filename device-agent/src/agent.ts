@@ -25,6 +25,7 @@ import type { CreateSession, DeviceAgentOptions, EnrollFn, StopOptions } from '.
 import { AttemptJournal, processStartTicks } from './attempt-journal.js';
 import { probeCapabilities } from './capabilities.js';
 import { loadCredentials, readEnrollTokenFile, removeEnrollTokenFile, saveCredentials } from './credentials.js';
+import { DisconnectLease } from './disconnect-lease.js';
 import { ensureDir } from './durable-file.js';
 import { AgentError, REJECT_CODES } from './errors.js';
 import { LoadSampler } from './load.js';
@@ -42,6 +43,8 @@ interface LiveAttempt {
   systemOffset: number;
   /** Killed because the agent stops: reported INTERRUPTED, not CANCELLED. */
   interruptedByStop: boolean;
+  /** Killed because the orchestrator was out of reach too long (stopAfterDisconnectMs). */
+  interruptedByLease?: string;
 }
 
 const defaultCreateSession: CreateSession = (config) => new AipClient(config);
@@ -65,11 +68,14 @@ export class DeviceAgent {
   private fatalError: { code: string; message: string } | undefined;
   private deviceId = '';
   private readonly endListeners: Array<(why: string) => void> = [];
+  private readonly lease: DisconnectLease | undefined;
 
   constructor(private readonly opts: DeviceAgentOptions) {
     this.logger = opts.logger ?? pino({ level: 'silent' });
     this.dataDir = path.resolve(opts.dataDir);
     this.name = opts.name || os.hostname();
+    const limit = opts.stopAfterDisconnectMs;
+    if (limit !== undefined && limit > 0) this.lease = new DisconnectLease(limit, (ms) => this.onLeaseExpired(limit, ms));
   }
 
   /** Capabilities sent in Hello (after start()). */
@@ -128,7 +134,7 @@ export class DeviceAgent {
     session.on('welcome', (w) => this.onWelcome(w));
     session.on('message', (body) => this.onMessage(body));
     session.on('acked', (_seq, body) => this.onAcked(body));
-    session.on('disconnect', (reason) => this.logger.info({ reason }, 'disconnected from orchestrator'));
+    session.on('disconnect', (reason) => this.onDisconnect(reason));
     session.on('fatal', (code, message) => this.onFatal(code, message));
     // What a previous run could not deliver goes first, in its original order.
     const pending = this.outbox.pending();
@@ -167,7 +173,29 @@ export class DeviceAgent {
     return { deviceId, credential };
   }
 
+  private onDisconnect(reason: string): void {
+    this.logger.info({ reason }, 'disconnected from orchestrator');
+    if (this.state === 'running' && !this.fatalError) this.lease?.disconnected(reason);
+  }
+
+  /**
+   * Out of contact for longer than stopAfterDisconnectMs: the orchestrator
+   * may already run these tasks elsewhere, so they are killed now and
+   * reported INTERRUPTED once the connection is back.
+   */
+  private onLeaseExpired(limitMs: number, disconnectedMs: number): void {
+    if (this.live.size === 0 || this.state !== 'running') return;
+    const why = `killed after ${disconnectedMs} ms without the orchestrator (stop-after-disconnect ${limitMs} ms)`;
+    this.logger.warn({ running: this.live.size, disconnectedMs, limitMs }, 'orchestrator out of reach too long; killing running tasks');
+    for (const e of this.live.values()) {
+      e.interruptedByLease = why;
+      e.run.cancel(why);
+      e.run.hurry();
+    }
+  }
+
   private onWelcome(w: Welcome): void {
+    this.lease?.connected();
     this.logger.info({ sessionId: w.sessionId, resumed: w.resumed, deviceId: w.deviceId }, 'connected');
     if (w.deviceId && w.deviceId !== this.deviceId) this.deviceId = w.deviceId;
   }
@@ -313,7 +341,9 @@ export class DeviceAgent {
     const key = attemptKey(entry.ref);
     const result: Result = entry.interruptedByStop
       ? { ...raw, outcome: 'INTERRUPTED', error: 'the device agent stopped while the task ran' }
-      : raw;
+      : entry.interruptedByLease
+        ? { ...raw, outcome: 'INTERRUPTED', error: entry.interruptedByLease }
+        : raw;
     const secs = ((result.endedAtMs - result.startedAtMs) / 1000).toFixed(3);
     const how = result.signal ? `killed by ${result.signal}` : `exit code ${result.exitCode}`;
     this.systemLine(entry, `${result.outcome.toLowerCase()} after ${secs} s (${how})${result.error ? `: ${result.error}` : ''}`, true);
@@ -392,6 +422,7 @@ export class DeviceAgent {
     }
     const wasRunning = this.state === 'running';
     this.state = 'stopping';
+    this.lease?.clear();
     this.draining = true;
     const drain = options.drain ?? true;
     this.logger.info({ drain, running: this.live.size }, 'agent stopping');

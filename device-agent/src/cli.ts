@@ -36,6 +36,10 @@ export interface AgentMainOptions {
   /** Install SIGTERM/SIGINT handlers (drain, then kill on the second). Default true. */
   handleSignals?: boolean;
   createSession?: CreateSession;
+  /** See DeviceAgentOptions.stopAfterDisconnectMs. */
+  stopAfterDisconnectMs?: number;
+  /** Cap of the reconnect backoff (default 30 s). */
+  reconnectMaxMs?: number;
 }
 
 /** Per-user state dir: $ORRERY_AGENT_DATA_DIR, else the platform's convention. */
@@ -64,6 +68,8 @@ export async function agentMain(opts: AgentMainOptions): Promise<number> {
     ...(opts.token ? { enrollToken: opts.token } : {}),
     ...(opts.caFile ? { caPem: readFileSync(opts.caFile, 'utf8') } : {}),
     ...(opts.createSession ? { createSession: opts.createSession } : {}),
+    ...(opts.stopAfterDisconnectMs ? { stopAfterDisconnectMs: opts.stopAfterDisconnectMs } : {}),
+    ...(opts.reconnectMaxMs ? { reconnect: { maxMs: opts.reconnectMaxMs } } : {}),
     logger,
   });
   return new Promise<number>((resolve, reject) => {
@@ -110,6 +116,12 @@ function parseList(v: string): string[] {
     .filter((s) => s !== '');
 }
 
+function parseMs(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a positive number of milliseconds');
+  return n;
+}
+
 function parseSlots(v: string): number {
   const n = Number(v);
   if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('slots must be a positive integer');
@@ -142,10 +154,12 @@ function addCommonOptions(cmd: Command): Command {
 /** `agent` (run) with an `install` subcommand; `name` is how it appears in help. */
 export function createAgentCommand(name = 'agent', onExit: (code: number) => void = () => {}): Command {
   const cmd = addCommonOptions(new Command(name))
+    .option('--stop-after-disconnect <ms>', 'kill running tasks after this long without the orchestrator (off by default)', parseMs)
+    .option('--reconnect-max-ms <ms>', 'longest wait between reconnection attempts (default 30000)', parseMs)
     .enablePositionalOptions()
     .description('run the Orrery device agent: dial out to the orchestrator and run assigned tasks')
     .version(AGENT_VERSION)
-    .action(async (flags: CommonFlags) => {
+    .action(async (flags: RunFlags) => {
       if (!flags.server) cmd.error('error: --server <url> is required (or set ORRERY_SERVER)');
       const code = await agentMain({
         server: flags.server!,
@@ -156,6 +170,8 @@ export function createAgentCommand(name = 'agent', onExit: (code: number) => voi
         ...(flags.dataDir ? { dataDir: flags.dataDir } : {}),
         ...(flags.token ? { token: flags.token } : {}),
         ...(flags.ca ? { caFile: flags.ca } : {}),
+        ...(flags.stopAfterDisconnect ? { stopAfterDisconnectMs: flags.stopAfterDisconnect } : {}),
+        ...(flags.reconnectMaxMs ? { reconnectMaxMs: flags.reconnectMaxMs } : {}),
       });
       onExit(code);
     });
@@ -172,6 +188,11 @@ export function createAgentCommand(name = 'agent', onExit: (code: number) => voi
     });
   cmd.addCommand(install);
   return cmd;
+}
+
+interface RunFlags extends CommonFlags {
+  stopAfterDisconnect?: number;
+  reconnectMaxMs?: number;
 }
 
 interface InstallFlags extends CommonFlags {
