@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Constellation, TaskState } from '../src/api/types.js';
 import { adoptNewer, applyTaskEvent, mergeBufferedEvents } from '../src/state/use-constellation.js';
 import { parseRoute, routeHash } from '../src/state/use-route.js';
+import { describeOperation } from '../src/components/history-view.js';
 import { summaryOf } from '../src/state/summary.js';
 
 function task(id: string): TaskState {
@@ -143,5 +144,22 @@ describe('routes', () => {
       },
     ];
     for (const r of routes) expect(parseRoute(routeHash(r))).toEqual(r);
+  });
+});
+
+describe('describeOperation', () => {
+  it('names the operation and what it touches', () => {
+    expect(describeOperation({ op: 'cancel_task', taskId: 'build' })).toBe('cancel_task build');
+    expect(
+      describeOperation({
+        op: 'add_task',
+        task: { id: 'c' },
+        needs: [{ from: 'b', kind: 'completion' }, { from: 'a' }],
+      }),
+    ).toBe('add_task c (needs b:completion, a)');
+    expect(describeOperation({ op: 'add_dependency', dependency: { from: 'a', to: 'b', kind: 'failure' } })).toBe(
+      'add_dependency a → b (failure)',
+    );
+    expect(describeOperation({ op: 'remove_dependency', from: 'a', to: 'b' })).toBe('remove_dependency a → b');
   });
 });

@@ -160,6 +160,8 @@ export interface DeviceView {
   running: number;
   lastHeartbeatAt?: number | null;
   connectedAt?: number | null;
+  /** How the agent is connected: ws or grpc. */
+  transport?: string;
   load?: {
     batteryPercent?: number | null;
     thermalCelsius?: number | null;

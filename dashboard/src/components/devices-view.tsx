@@ -60,7 +60,10 @@ export function DevicesView({ devices }: { devices: Devices }) {
               <tr key={d.id} data-testid={`device-row-${d.name}`} data-device-id={d.id} data-status={d.status}>
                 <td>
                   <div>{d.name}</div>
-                  <div className="muted mono small">{d.id}</div>
+                  <div className="muted mono small">
+                    {d.id}
+                    {d.transport ? ` · ${d.transport}` : ''}
+                  </div>
                 </td>
                 <td>
                   <StatusBadge status={d.status} />

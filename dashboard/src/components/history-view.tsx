@@ -11,7 +11,12 @@ export function describeOperation(op: EditRecord['operations'][number]): string 
   const dep = op.dependency as { from?: string; to?: string; kind?: string } | undefined;
   if (dep) return `${op.op} ${dep.from} → ${dep.to}${dep.kind && dep.kind !== 'success' ? ` (${dep.kind})` : ''}`;
   if (op.from !== undefined && op.to !== undefined) return `${op.op} ${str(op.from)} → ${str(op.to)}`;
-  return `${op.op} ${str(op.taskId) || task?.id || ''}`.trim();
+  const needs = Array.isArray(op.needs)
+    ? (op.needs as Array<{ from?: string; kind?: string }>)
+        .map((n) => (n.kind && n.kind !== 'success' ? `${n.from}:${n.kind}` : n.from))
+        .join(', ')
+    : '';
+  return `${op.op} ${str(op.taskId) || task?.id || ''}${needs ? ` (needs ${needs})` : ''}`.trim();
 }
 
 /** The constellation's accepted edits, newest first, with Undo where the server offers an inverse. */

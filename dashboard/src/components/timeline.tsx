@@ -85,7 +85,7 @@ export function Timeline({ constellation, devices, selectedTaskId, onSelectTask 
           <g key={t} className="tick">
             <line x1={sx(t0 + t)} x2={sx(t0 + t)} y1={AXIS_H - 6} y2={height} />
             <text x={sx(t0 + t)} y={AXIS_H - 10} textAnchor="middle">
-              +{formatDuration(t)}
+              {t === 0 ? '0' : `+${formatDuration(t)}`}
             </text>
           </g>
         ))}
