@@ -14,6 +14,7 @@ import { DeviceRegistry, type DeviceEntry } from './device-registry.js';
 import { EngineState, type Applied } from './engine-state.js';
 import type { AnyEngineEvent, EngineEvent, EventMap, EventType } from './journal-events.js';
 import { EngineMetrics } from './metrics.js';
+import { computeRanks } from './task-rank.js';
 import { taskKey, taskKind, toSchedDevice, toSchedTask } from './sched-mapping.js';
 
 export interface EngineOptions {
@@ -48,6 +49,8 @@ export class Engine {
   private flushScheduled = false;
   private eventsSinceSnapshot = 0;
   private readySince = new Map<string, number>();
+  /** Critical-path rank of each task, per constellation (tasks added by edits have none). */
+  private readonly ranks = new Map<string, Map<string, number>>();
   /** Tasks per status per constellation, kept from changes so summaries cost O(1). */
   private readonly counts = new Map<string, Partial<Record<TaskState['status'], number>>>();
   private wakeTimer: NodeJS.Timeout | undefined;
@@ -160,7 +163,12 @@ export class Engine {
     const key = taskKey(c.id, t.spec.id);
     if (this.scheduler.isPlaced(key) || (!replace && this.scheduler.has(key))) return;
     if (!this.readySince.has(key)) this.readySince.set(key, now);
-    this.scheduler.enqueue(toSchedTask(c, t, this.readySince.get(key) ?? now));
+    let ranks = this.ranks.get(c.id);
+    if (!ranks) {
+      ranks = computeRanks(c);
+      this.ranks.set(c.id, ranks);
+    }
+    this.scheduler.enqueue(toSchedTask(c, t, this.readySince.get(key) ?? now, ranks.get(t.spec.id)));
   }
 
   markDirty(constellationId: string, taskId: string): void {

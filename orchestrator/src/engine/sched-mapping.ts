@@ -30,7 +30,7 @@ export function taskKind(c: Constellation, t: TaskState): string {
   return `${t.spec.executor.kind}:${c.name}/${t.spec.id}`;
 }
 
-export function toSchedTask(c: Constellation, t: TaskState, readySince: number): SchedTask {
+export function toSchedTask(c: Constellation, t: TaskState, readySince: number, rank?: number): SchedTask {
   return {
     key: taskKey(c.id, t.spec.id),
     constellationId: c.id,
@@ -41,5 +41,6 @@ export function toSchedTask(c: Constellation, t: TaskState, readySince: number):
     kind: taskKind(c, t),
     readySince,
     ...(t.notBefore !== undefined ? { notBefore: t.notBefore } : {}),
+    ...(rank !== undefined ? { rank } : {}),
   };
 }
