@@ -129,6 +129,9 @@ export class DeviceAgent {
       logger: this.logger.child({ component: 'aip' }),
       ...(this.opts.reconnect ? { reconnect: this.opts.reconnect } : {}),
       ...(this.opts.caPem ? { caPem: this.opts.caPem } : {}),
+      // With a lease, a silent orchestrator is noticed after 2 quiet intervals
+      // instead of 3, so the kill can come before it declares the device lost.
+      ...(this.lease ? { missedHeartbeats: 2 } : {}),
     });
     this.session = session;
     session.on('welcome', (w) => this.onWelcome(w));

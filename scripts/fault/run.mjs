@@ -54,10 +54,12 @@ for (const s of SCENARIOS) {
       facts: {},
     };
   }
-  r.wallMs = Date.now() - t0;
-  reports.push(r);
-  log(`   ${r.skipped ? `SKIPPED: ${r.skipped}` : r.ok ? 'as expected' : 'NOT AS EXPECTED'} (${(r.wallMs / 1000).toFixed(1)} s)`);
-  for (const n of r.notes) log(`   - ${n}`);
+  const wallMs = Date.now() - t0;
+  for (const one of Array.isArray(r) ? r : [r]) {
+    reports.push(one);
+    log(`   (${one.id}) ${one.skipped ? `SKIPPED: ${one.skipped}` : one.ok ? 'as expected' : 'NOT AS EXPECTED'} (${(wallMs / 1000).toFixed(1)} s)`);
+    for (const n of one.notes) log(`   - ${n}`);
+  }
 }
 
 const states = (m) =>

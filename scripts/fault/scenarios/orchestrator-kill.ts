@@ -34,7 +34,7 @@ export function seededRandom(seed: number): () => number {
 
 export async function orchestratorKillScenario(opts: ScenarioOptions & { kills?: number; seed?: number } = {}): Promise<ScenarioReport> {
   const log = opts.log ?? (() => undefined);
-  const kills = opts.kills ?? (opts.quick ? 3 : 5);
+  const kills = opts.kills ?? (opts.quick ? 2 : 5);
   const seed = opts.seed ?? Date.now() % 100_000;
   const random = seededRandom(seed);
   const procs = new Processes();
@@ -44,7 +44,7 @@ export async function orchestratorKillScenario(opts: ScenarioOptions & { kills?:
     let orch = procs.add(await startOrchestrator({ heartbeatMs }));
     const port = Number(new URL(orch.url).port);
     const names = ['k1', 'k2'];
-    for (const name of names) procs.add(startAgent({ server: orch.aipUrl, name, slots: 2 }));
+    for (const name of names) procs.add(startAgent({ server: orch.aipUrl, name, slots: 2, args: ['--reconnect-max-ms', '300'] }));
     await waitDevices(orch.url, names, 'online');
 
     const graph = layeredGraph('orchestrator-kill', ex, { layers: opts.quick ? 6 : 10, width: 4, sleep: 0.15 });
