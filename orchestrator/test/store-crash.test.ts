@@ -38,7 +38,7 @@ for (;;) {
   }
   store.appendEvents(events);
   if (batch % 50 === 0) store.writeSnapshot(store.lastSeq(), { batch });
-  if (batch === 100) process.stdout.write('warm\\n');
+  if (batch === 50) process.stdout.write('warm\\n');
   batch++;
 }
 `;
@@ -96,7 +96,7 @@ describe('crash safety', () => {
       bySizeAndBatch.set(key, seen);
     }
     expect(store.lastSeq()).toBe(expectedSeq - 1);
-    expect(bySizeAndBatch.size).toBeGreaterThan(300);
+    expect(bySizeAndBatch.size).toBeGreaterThan(150);
     for (const [key, indexes] of bySizeAndBatch) {
       const size = Number(key.split('/')[1]);
       expect(indexes, `batch ${key}`).toEqual(Array.from({ length: size }, (_, i) => i));
