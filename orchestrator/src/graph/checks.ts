@@ -125,16 +125,23 @@ interface RawField {
   value: string;
 }
 
+/** Template strings under `value`; `path` is a shared stack, copied only on a hit. */
 function collect(value: unknown, path: Array<string | number>, out: RawField[]): void {
   if (typeof value === 'string') {
-    if (value.includes('${{')) out.push({ path, value });
+    if (value.includes('${{')) out.push({ path: [...path], value });
   } else if (Array.isArray(value)) {
-    value.forEach((v, i) => {
-      collect(v, [...path, i], out);
-    });
-  }
-  else if (value !== null && typeof value === 'object') {
-    for (const [k, v] of Object.entries(value)) collect(v, [...path, k], out);
+    for (let i = 0; i < value.length; i++) {
+      path.push(i);
+      collect(value[i], path, out);
+      path.pop();
+    }
+  } else if (value !== null && typeof value === 'object') {
+    for (const k in value) {
+      if (!Object.hasOwn(value, k)) continue;
+      path.push(k);
+      collect((value as Record<string, unknown>)[k], path, out);
+      path.pop();
+    }
   }
 }
 
@@ -142,7 +149,9 @@ function collect(value: unknown, path: Array<string | number>, out: RawField[]):
 function rawFields(raw: RawGraph, id: string): RawField[] {
   const t = raw.tasks[id]!;
   const out: RawField[] = [];
-  for (const key of ['run', 'executor', 'env', 'cwd', 'inputs'] as const) collect(t[key], ['tasks', id, key], out);
+  for (const key of ['run', 'executor', 'env', 'cwd', 'inputs'] as const) {
+    if (t[key] !== undefined) collect(t[key], ['tasks', id, key], out);
+  }
   const d = raw.defaults;
   if (d) {
     collect(d.env, ['defaults', 'env'], out);
@@ -154,13 +163,20 @@ function rawFields(raw: RawGraph, id: string): RawField[] {
 /** ${{ }} and condition references that point nowhere or not upstream. */
 export function referenceIssues(spec: GraphSpec, raw: RawGraph): GraphIssue[] {
   const outputs = new Map<string, Record<string, OutputSource>>(spec.tasks.map((t) => [t.id, t.outputs]));
-  const parents = new Map<string, string[]>();
-  for (const d of spec.dependencies) {
-    const list = parents.get(d.to);
-    if (list) list.push(d.from);
-    else parents.set(d.to, [d.from]);
-  }
-  const g: RefGraph = { inputs: spec.inputs, outputsOf: (t) => outputs.get(t), parents: (t) => parents.get(t) ?? [] };
+  // Built on first use: most big graphs carry no references at all.
+  let parents: Map<string, string[]> | undefined;
+  const parentsOf = (t: string): string[] => {
+    if (!parents) {
+      parents = new Map();
+      for (const d of spec.dependencies) {
+        const list = parents.get(d.to);
+        if (list) list.push(d.from);
+        else parents.set(d.to, [d.from]);
+      }
+    }
+    return parents.get(t) ?? [];
+  };
+  const g: RefGraph = { inputs: spec.inputs, outputsOf: (t) => outputs.get(t), parents: parentsOf };
   const out: GraphIssue[] = [];
   const seen = new Set<string>();
   const push = (issue: GraphIssue): void => {

@@ -43,7 +43,7 @@ export interface RawGraph {
 }
 
 const stringify = (r: Record<string, Scalar> | undefined): Record<string, string> =>
-  Object.fromEntries(Object.entries(r ?? {}).map(([k, v]) => [k, String(v)]));
+  r ? Object.fromEntries(Object.entries(r).map(([k, v]) => [k, String(v)])) : {};
 
 function cloneTarget(t: TargetSelector): TargetSelector {
   const copy = { ...t };
@@ -84,8 +84,10 @@ function executor(id: string, t: RawTask, d: RawDefaults, issues: GraphIssue[]):
   if (ex && ex.kind === 'shell' && ex.command === undefined) {
     issues.push({ code: 'GRAPH_SCHEMA', path: toPointer(['tasks', id, 'executor']), message: 'a shell executor needs a command' });
   }
-  const env = { ...stringify(d.env), ...stringify(t.env), ...stringify(ex?.env) };
-  if (Object.keys(env).length > 0) spec.env = env;
+  if (d.env || t.env || ex?.env) {
+    const env = { ...stringify(d.env), ...stringify(t.env), ...stringify(ex?.env) };
+    if (Object.keys(env).length > 0) spec.env = env;
+  }
   const cwd = ex?.cwd ?? t.cwd ?? d.cwd;
   if (cwd !== undefined) spec.cwd = cwd;
   if (ex?.args !== undefined) spec.args = ex.args;
@@ -128,8 +130,9 @@ export function buildSpec(g: RawGraph, issues: GraphIssue[]): GraphSpec {
   const tasks: TaskSpec[] = [];
   const deps: Dependency[] = [];
   for (const [id, t] of Object.entries(g.tasks)) {
-    const outputs: Record<string, OutputSource> = {};
-    for (const [name, o] of Object.entries(t.outputs ?? {})) outputs[name] = output(o);
+    const outputs: Record<string, OutputSource> = t.outputs
+      ? Object.fromEntries(Object.entries(t.outputs).map(([name, o]) => [name, output(o)]))
+      : {};
     const spec: TaskSpec = {
       id,
       name: t.name ?? id,

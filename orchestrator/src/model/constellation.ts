@@ -20,7 +20,7 @@ export interface ConstellationMeta {
 export function createConstellation(spec: GraphSpec, meta: ConstellationMeta): Constellation {
   const tasks: Record<string, TaskState> = {};
   for (const t of spec.tasks) {
-    if (Object.hasOwn(tasks, t.id)) throw new Error(`duplicate task ${t.id}`);
+    if (Object.hasOwn(tasks, t.id) || t.id === '__proto__') throw new Error(`duplicate or reserved task id ${t.id}`);
     tasks[t.id] = { spec: t, status: 'pending', attempts: [], outputs: {} };
   }
   const c: Constellation = {
@@ -31,7 +31,8 @@ export function createConstellation(spec: GraphSpec, meta: ConstellationMeta): C
     owner: meta.owner,
     inputs: { ...spec.inputs },
     tasks,
-    dependencies: spec.dependencies.map((d) => ({ ...d })),
+    // Dependency objects are never modified (edits replace them), so they can be shared.
+    dependencies: [...spec.dependencies],
     createdAt: meta.now,
     updatedAt: meta.now,
   };

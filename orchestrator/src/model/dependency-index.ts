@@ -4,7 +4,7 @@
 // and then kept up to date by the model's own mutations; it lives beside the
 // plain, JSON-serialisable Constellation in a WeakMap.
 
-import { type Constellation, type Dependency, TERMINAL_TASK_STATUSES, type TaskStatus } from './types.js';
+import { type Constellation, type Dependency, TERMINAL_TASK_STATUSES, type TaskState, type TaskStatus } from './types.js';
 
 // Arrays, not Maps: 100,000 tasks would otherwise allocate 200,000 Maps.
 // Pair lookups scan the shorter of from.out / to.in (O(degree)).
@@ -32,6 +32,11 @@ export function edgeKey(from: string, to: string): string {
   return `${from}\u0000${to}`;
 }
 
+/** A task by id, own properties only ("constructor" is not a task). */
+export function taskOf(c: Constellation, id: string): TaskState | undefined {
+  return Object.hasOwn(c.tasks, id) ? c.tasks[id] : undefined;
+}
+
 export function isTerminal(status: TaskStatus): boolean {
   return TERMINAL_TASK_STATUSES.has(status);
 }
@@ -41,21 +46,28 @@ const indexes = new WeakMap<Constellation, DependencyIndex>();
 /** Build an index from scratch (O(V+E)). Throws on edges to unknown tasks. */
 export function buildIndex(c: Constellation): DependencyIndex {
   const links = new Map<string, TaskLinks>();
+  // Terminal tasks, to count unmet edges without a second lookup per edge.
+  const terminal = new Set<TaskLinks>();
   let live = 0;
-  for (const [id, t] of Object.entries(c.tasks)) {
-    links.set(id, { in: [], out: [], unmet: 0 });
-    if (!isTerminal(t.status)) live++;
+  for (const id in c.tasks) {
+    if (!Object.hasOwn(c.tasks, id)) continue;
+    const l: TaskLinks = { in: [], out: [], unmet: 0 };
+    links.set(id, l);
+    if (isTerminal(c.tasks[id]!.status)) terminal.add(l);
+    else live++;
   }
   const edgePos = new Map<Dependency, number>();
-  c.dependencies.forEach((d, i) => {
+  const deps = c.dependencies;
+  for (let i = 0; i < deps.length; i++) {
+    const d = deps[i]!;
     const from = links.get(d.from);
     const to = links.get(d.to);
     if (!from || !to) throw new Error(`dependency ${d.from} -> ${d.to} references an unknown task`);
     from.out.push(d);
     to.in.push(d);
     edgePos.set(d, i);
-    if (!isTerminal(c.tasks[d.from]!.status)) to.unmet++;
-  });
+    if (!terminal.has(from)) to.unmet++;
+  }
   return { links, edgePos, live };
 }
 

@@ -2,6 +2,7 @@
 // every ${{ }} resolved against the constellation's inputs and the outputs
 // of finished upstream tasks.
 
+import { taskOf } from './dependency-index.js';
 import { resolveTemplate, type TemplateContext } from './template.js';
 import type { Constellation, ExecutorSpec } from './types.js';
 
@@ -28,7 +29,7 @@ export function resolveTaskForDispatch(
   taskId: string,
   opts: { missing?: Missing } = {},
 ): { executor: ExecutorSpec; inputs: Record<string, string> } {
-  const t = c.tasks[taskId];
+  const t = taskOf(c, taskId);
   if (!t) throw new Error(`no task ${taskId}`);
   const ctx: TemplateContext = { inputs: c.inputs, tasks: c.tasks };
   const missing = opts.missing ?? 'empty';

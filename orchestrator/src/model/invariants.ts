@@ -12,7 +12,7 @@ export function checkInvariants(c: Constellation): string[] {
   }
   const seen = new Set<string>();
   for (const d of c.dependencies) {
-    if (!c.tasks[d.from] || !c.tasks[d.to]) out.push(`dependency ${d.from} -> ${d.to} references a missing task`);
+    if (!Object.hasOwn(c.tasks, d.from) || !Object.hasOwn(c.tasks, d.to)) out.push(`dependency ${d.from} -> ${d.to} references a missing task`);
     if (d.from === d.to) out.push(`self dependency on ${d.from}`);
     const k = edgeKey(d.from, d.to);
     if (seen.has(k)) out.push(`duplicate dependency ${d.from} -> ${d.to}`);

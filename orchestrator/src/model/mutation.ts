@@ -3,7 +3,7 @@
 // (for edits) an undo log so a rejected batch leaves no trace. TaskState
 // objects are replaced, never modified, so undo only restores references.
 
-import { type DependencyIndex, dropLink, edgeOf, indexOf, isTerminal, linksOf } from './dependency-index.js';
+import { type DependencyIndex, dropLink, edgeOf, indexOf, isTerminal, linksOf, taskOf } from './dependency-index.js';
 import type { Constellation, Dependency, TaskChange, TaskState } from './types.js';
 
 /** Counts the nodes the model visits; tests use it to prove O(affected). */
@@ -33,7 +33,7 @@ export class Mutation {
   }
 
   task(id: string): TaskState | undefined {
-    return this.c.tasks[id];
+    return taskOf(this.c, id);
   }
 
   private log(fn: () => void): void {
@@ -42,7 +42,7 @@ export class Mutation {
 
   /** Replace a task's state, keeping counters right and recording the change. */
   setTask(id: string, next: TaskState, change?: Omit<TaskChange, 'taskId' | 'from' | 'to'>): void {
-    const prev = this.c.tasks[id];
+    const prev = taskOf(this.c, id);
     if (!prev) throw new Error(`unknown task ${id}`);
     this.c.tasks[id] = next;
     this.log(() => {
@@ -82,7 +82,7 @@ export class Mutation {
 
   /** Remove a task that has no edges left. */
   deleteTask(id: string): void {
-    const prev = this.c.tasks[id];
+    const prev = taskOf(this.c, id);
     const links = this.idx.links.get(id);
     if (!prev || !links) throw new Error(`unknown task ${id}`);
     if (links.in.length || links.out.length) throw new Error(`task ${id} still has edges`);

@@ -14,7 +14,7 @@ const isStringRecord = (v: unknown): boolean => isRecord(v) && Object.values(v).
 export function taskSpecProblem(spec: unknown): string | null {
   if (!isRecord(spec)) return 'task must be an object';
   const t = spec as Partial<TaskSpec>;
-  if (typeof t.id !== 'string' || !TASK_ID_PATTERN.test(t.id)) {
+  if (typeof t.id !== 'string' || !TASK_ID_PATTERN.test(t.id) || t.id === '__proto__') {
     return `task id ${JSON.stringify(t.id)} must match ${TASK_ID_PATTERN.source}`;
   }
   if (typeof t.name !== 'string') return 'task name must be a string';
@@ -27,6 +27,7 @@ export function taskSpecProblem(spec: unknown): string | null {
   if (!isStringRecord(t.inputs)) return 'task inputs must map names to strings';
   if (!isRecord(t.outputs)) return 'task outputs must be an object';
   for (const [name, o] of Object.entries(t.outputs)) {
+    if (name === '__proto__') return 'output name __proto__ is reserved';
     const src = o as unknown;
     if (!isRecord(src) || !['stdout', 'file', 'json'].includes(String(src.from))) {
       return `output ${name} must have from: stdout | file | json`;

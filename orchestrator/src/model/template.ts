@@ -107,11 +107,11 @@ export function lookupReference(ref: Reference, ctx: TemplateContext): string | 
     case 'input':
       return Object.hasOwn(ctx.inputs, ref.name) ? ctx.inputs[ref.name] : undefined;
     case 'output': {
-      const outputs = ctx.tasks[ref.task]?.outputs;
+      const outputs = Object.hasOwn(ctx.tasks, ref.task) ? ctx.tasks[ref.task]?.outputs : undefined;
       return outputs && Object.hasOwn(outputs, ref.name) ? outputs[ref.name] : undefined;
     }
     case 'status':
-      return ctx.tasks[ref.task]?.status;
+      return Object.hasOwn(ctx.tasks, ref.task) ? ctx.tasks[ref.task]?.status : undefined;
   }
 }
 

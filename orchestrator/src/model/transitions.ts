@@ -7,7 +7,7 @@
 // stale and changes nothing.
 
 import { backoffDelay } from './backoff.js';
-import { isTerminal, linksOf } from './dependency-index.js';
+import { isTerminal, linksOf, taskOf } from './dependency-index.js';
 import { Mutation, withoutFields } from './mutation.js';
 import { refreshStatus, settleDependents } from './propagate.js';
 import type { Attempt, AttemptOutcome, Constellation, ConstellationStatus, TaskChange, TaskState } from './types.js';
@@ -50,7 +50,7 @@ function finish(m: Mutation, extra: { attempt?: number } = {}): TransitionResult
 
 /** The live attempt `attempt` of task `id`, or why there is none. */
 function liveAttempt(c: Constellation, id: string, attempt: number): { task: TaskState; live: Attempt } | TransitionResult {
-  const task = c.tasks[id];
+  const task = taskOf(c, id);
   if (!task) return fail('UNKNOWN_TASK', `no task ${id}`, true);
   const live = task.attempts.at(-1);
   if (
@@ -74,7 +74,7 @@ export function assignTask(
   id: string,
   opts: { deviceId: string; now: number; placement?: string },
 ): TransitionResult {
-  const task = c.tasks[id];
+  const task = taskOf(c, id);
   if (!task) return fail('UNKNOWN_TASK', `no task ${id}`);
   if (task.status !== 'ready') return fail('INVALID_TRANSITION', `task ${id} is ${task.status}, not ready`);
   if (c.status !== 'running') return fail('INVALID_TRANSITION', `constellation is ${c.status}`);
