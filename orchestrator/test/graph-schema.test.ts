@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { GraphError, graphSchema, normaliseGraph, parseGraph, schemaIssues } from '../src/graph/index.js';
+import { type GraphError, graphSchema, normaliseGraph, parseGraph, schemaIssues } from '../src/graph/index.js';
 import { applyEdit, createConstellation, resolveTaskForDispatch, TemplateError } from '../src/model/index.js';
 
 type Schema = Record<string, unknown>;
