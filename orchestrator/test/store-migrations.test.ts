@@ -42,17 +42,23 @@ describe('schema migrations', () => {
     raw.prepare(
       "INSERT INTO task_logs (constellation_id, task_id, attempt, stream, offset, at, head, data) VALUES ('c', 't', 1, 'stdout', 0, 1, 1, x'6869')",
     ).run();
+    raw.prepare(
+      "INSERT INTO devices (id, name, credential_hash, labels, revoked, created_at) VALUES ('d1', 'pi', 'h', '[\"edge\"]', 1, 5)",
+    ).run();
     expect(indexNames(raw)).not.toContain('task_logs_by_attempt');
     raw.close();
 
     const store = openSqliteStore({ dataDir });
-    expect(readSchemaVersion(store.db)).toBe(2);
-    expect(indexNames(store.db)).toEqual(expect.arrayContaining(['task_logs_by_attempt', 'events_by_constellation']));
+    expect(readSchemaVersion(store.db)).toBe(CURRENT_SCHEMA_VERSION);
+    expect(indexNames(store.db)).toEqual(
+      expect.arrayContaining(['task_logs_by_attempt', 'events_by_constellation', 'devices_live_name']),
+    );
+    expect(store.getDevice('d1')).toMatchObject({ name: 'pi', labels: ['edge'], revoked: true, createdAt: 5 });
     expect(store.readEvents(0)).toEqual([{ seq: 1, type: 'old', constellationId: 'c', at: 1, data: { v: 1 } }]);
     expect(store.readLogs('c', 't', { attempt: 1 })[0]?.data.toString()).toBe('hi');
     expect(store.appendEvents([{ type: 'new', at: 2, data: {} }])).toBe(2);
     const applied = store.db.prepare('SELECT version FROM schema_version ORDER BY version').pluck().all();
-    expect(applied).toEqual([1, 2]);
+    expect(applied).toEqual([1, 2, 3]);
     store.close();
 
     // The pre-migration copy is a v1 database with the old data.
@@ -62,6 +68,14 @@ describe('schema migrations', () => {
     expect(readSchemaVersion(backup)).toBe(1);
     expect(backup.prepare('SELECT type FROM events').pluck().all()).toEqual(['old']);
     backup.close();
+  });
+
+  it('migrates step by step: a v2 database gets only v3', () => {
+    const raw = new Database(join(dataDir, DB_FILE_NAME));
+    migrateDatabase(raw, { targetVersion: 2 });
+    expect(migrateDatabase(raw)).toEqual({ from: 2, to: CURRENT_SCHEMA_VERSION });
+    expect(migrateDatabase(raw)).toEqual({ from: CURRENT_SCHEMA_VERSION, to: CURRENT_SCHEMA_VERSION });
+    raw.close();
   });
 
   it('refuses a database written by a newer build with STORE_VERSION_TOO_NEW', () => {

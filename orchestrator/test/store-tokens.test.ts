@@ -160,10 +160,43 @@ describe('devices', () => {
     expect(store.verifyDeviceCredential('dev-1', 'device-secret')).toBeUndefined();
   });
 
-  it('refuses a second device with the same name as STORE_CONFLICT', () => {
+  it('refuses a second live device with the same name as STORE_CONFLICT', () => {
     store.putDevice(device());
     expect(() => store.putDevice(device({ id: 'dev-9' }))).toThrowError(
       expect.objectContaining({ code: 'STORE_CONFLICT' }),
     );
+    // Once revoked, the name is free again; lookups by name find the live one.
+    store.revokeDevice('dev-1');
+    store.putDevice(device({ id: 'dev-9', createdAt: 2000 }));
+    expect(store.getDeviceByName('jetson')?.id).toBe('dev-9');
+  });
+});
+
+describe('enrollDevice', () => {
+  const request = (id: string, name: string) => ({ id, name, credentialHash: hashSecret(`${id}-secret`), labels: ['extra'] });
+
+  it('consumes the token and registers the device with the token labels in one step', () => {
+    const { token } = store.createEnrollmentToken({ maxUses: 1, labels: ['lab'] });
+    const result = store.enrollDevice(token, request('d-1', 'pi'));
+    expect(result).toMatchObject({ ok: true, device: { id: 'd-1', name: 'pi', labels: ['lab', 'extra'], revoked: false } });
+    expect(store.verifyDeviceCredential('d-1', 'd-1-secret')?.name).toBe('pi');
+    expect(store.enrollDevice(token, request('d-2', 'pi2'))).toEqual({ ok: false, reason: 'exhausted' });
+    expect(store.getDevice('d-2')).toBeUndefined();
+  });
+
+  it('does not count a use when the name belongs to a live device, and allows it after revocation', () => {
+    const { token, info } = store.createEnrollmentToken({ maxUses: 1 });
+    store.putDevice(device({ id: 'old', name: 'pi' }));
+    expect(store.enrollDevice(token, request('d-1', 'pi'))).toEqual({ ok: false, reason: 'name_taken' });
+    expect(store.listEnrollmentTokens().find((t) => t.id === info.id)?.uses).toBe(0);
+    expect(store.getDevice('d-1')).toBeUndefined();
+    store.revokeDevice('old');
+    expect(store.enrollDevice(token, request('d-1', 'pi')).ok).toBe(true);
+    expect(store.getDeviceByName('pi')?.id).toBe('d-1');
+  });
+
+  it('answers a bad token before anything about names', () => {
+    store.putDevice(device({ id: 'old', name: 'pi' }));
+    expect(store.enrollDevice('orre_nope.nope', request('d-1', 'pi'))).toEqual({ ok: false, reason: 'unknown' });
   });
 });

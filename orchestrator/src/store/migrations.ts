@@ -94,6 +94,29 @@ export const migrations: readonly Migration[] = [
       `);
     },
   },
+  {
+    version: 3,
+    description: 'device names unique among live devices only, so a revoked device can be enrolled again',
+    up(db) {
+      // SQLite cannot drop a column's UNIQUE constraint: rebuild the table.
+      db.exec(`
+        CREATE TABLE devices_v3 (
+          id TEXT PRIMARY KEY,
+          name TEXT NOT NULL,
+          credential_hash TEXT NOT NULL,
+          labels TEXT NOT NULL,
+          revoked INTEGER NOT NULL DEFAULT 0,
+          created_at INTEGER NOT NULL,
+          last_seen_at INTEGER
+        );
+        INSERT INTO devices_v3 SELECT id, name, credential_hash, labels, revoked, created_at, last_seen_at FROM devices;
+        DROP TABLE devices;
+        ALTER TABLE devices_v3 RENAME TO devices;
+        CREATE UNIQUE INDEX devices_live_name ON devices (name) WHERE revoked = 0;
+        CREATE INDEX devices_by_name ON devices (name, revoked, created_at);
+      `);
+    },
+  },
 ];
 
 export const CURRENT_SCHEMA_VERSION = migrations[migrations.length - 1]?.version ?? 0;

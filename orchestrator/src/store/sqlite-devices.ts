@@ -31,7 +31,8 @@ export class SqliteDevices {
          last_seen_at = excluded.last_seen_at`,
     );
     this.byId = db.prepare(`SELECT ${COLUMNS} FROM devices WHERE id = ?`);
-    this.byName = db.prepare(`SELECT ${COLUMNS} FROM devices WHERE name = ?`);
+    // The live device of that name, else the newest revoked one.
+    this.byName = db.prepare(`SELECT ${COLUMNS} FROM devices WHERE name = ? ORDER BY revoked, created_at DESC LIMIT 1`);
     this.all = db.prepare(`SELECT ${COLUMNS} FROM devices ORDER BY created_at, id`);
     this.revoke = db.prepare('UPDATE devices SET revoked = 1 WHERE id = ?');
     this.touch = db.prepare('UPDATE devices SET last_seen_at = ? WHERE id = ?');

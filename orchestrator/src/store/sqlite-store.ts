@@ -22,6 +22,8 @@ import type {
   ConsumeEnrollmentResult,
   CreateEnrollmentTokenOptions,
   DeviceRecord,
+  EnrollDeviceRequest,
+  EnrollDeviceResult,
   EnrollmentTokenInfo,
   EventQuery,
   IssuedToken,
@@ -36,6 +38,9 @@ import type {
 } from './store.js';
 
 export const DB_FILE_NAME = 'orrery.db';
+
+/** Internal: aborts the enrollment transaction so the token use is not counted. */
+class NameTaken extends Error {}
 
 export interface SqliteStoreOptions {
   /** Directory for orrery.db (created if missing). */
@@ -97,6 +102,7 @@ export class SqliteStore implements OrchestratorStore {
   private readonly tokens: SqliteTokens;
   private closed = false;
   private readonly commitTick: (events: readonly NewEvent[], logs: readonly LogRecord[]) => number;
+  private readonly enroll: (token: string, request: EnrollDeviceRequest) => EnrollDeviceResult;
 
   /** The raw connection, for diagnostics and tests; do not write through it. */
   constructor(
@@ -115,6 +121,26 @@ export class SqliteStore implements OrchestratorStore {
       const seq = this.journal.append(events);
       this.logs.append(logs);
       return seq;
+    });
+    this.enroll = db.transaction((token: string, request: EnrollDeviceRequest): EnrollDeviceResult => {
+      const at = request.at ?? Date.now();
+      // Token first, so a caller without a valid token learns nothing about names.
+      const used = this.tokens.consumeEnrollment(token, at);
+      if (!used.ok) return used;
+      const existing = this.devices.getByName(request.name);
+      if (existing !== undefined && !existing.revoked) throw new NameTaken(); // rolls back the use
+      const labels = [...new Set([...used.token.labels, ...(request.labels ?? [])])];
+      const device: DeviceRecord = {
+        id: request.id,
+        name: request.name,
+        credentialHash: request.credentialHash,
+        labels,
+        revoked: false,
+        createdAt: at,
+        lastSeenAt: null,
+      };
+      this.devices.put(device);
+      return { ok: true, device, token: used.token };
     });
   }
 
@@ -233,6 +259,17 @@ export class SqliteStore implements OrchestratorStore {
 
   revokeEnrollmentToken(id: string): boolean {
     return this.guard('revoking an enrollment token', () => this.tokens.revokeEnrollment(id));
+  }
+
+  enrollDevice(token: string, request: EnrollDeviceRequest): EnrollDeviceResult {
+    return this.guard('enrolling a device', () => {
+      try {
+        return this.enroll(token, request);
+      } catch (err) {
+        if (err instanceof NameTaken) return { ok: false, reason: 'name_taken' };
+        throw err;
+      }
+    });
   }
 
   createApiToken(options: { role: ApiRole; name?: string }): IssuedToken<ApiTokenInfo> {

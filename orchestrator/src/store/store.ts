@@ -108,6 +108,21 @@ export type ConsumeEnrollmentResult =
   | { ok: true; token: EnrollmentTokenInfo }
   | { ok: false; reason: 'unknown' | 'expired' | 'exhausted' | 'revoked' };
 
+export interface EnrollDeviceRequest {
+  id: string;
+  name: string;
+  /** hashSecret() of the credential the orchestrator hands the device. */
+  credentialHash: string;
+  /** Added to the token's labels. */
+  labels?: string[];
+  /** ms since epoch; defaults to now (also used for token expiry). */
+  at?: number;
+}
+
+export type EnrollDeviceResult =
+  | { ok: true; device: DeviceRecord; token: EnrollmentTokenInfo }
+  | { ok: false; reason: 'unknown' | 'expired' | 'exhausted' | 'revoked' | 'name_taken' };
+
 export type ApiRole = 'admin' | 'operator' | 'viewer';
 
 export interface ApiTokenInfo {
@@ -161,6 +176,7 @@ export interface OrchestratorStore {
   // Devices
   putDevice(record: DeviceRecord): void;
   getDevice(id: string): DeviceRecord | undefined;
+  /** The live device with that name, else the most recent revoked one. */
   getDeviceByName(name: string): DeviceRecord | undefined;
   listDevices(): DeviceRecord[];
   /** Returns false when no such device. */
@@ -174,6 +190,12 @@ export interface OrchestratorStore {
   consumeEnrollmentToken(token: string, now?: number): ConsumeEnrollmentResult;
   listEnrollmentTokens(): EnrollmentTokenInfo[];
   revokeEnrollmentToken(id: string): boolean;
+  /**
+   * Consume an enrollment token and register the device in one transaction:
+   * a refused enrollment (bad token, or a live device already has the name)
+   * leaves the token's use count untouched.
+   */
+  enrollDevice(token: string, request: EnrollDeviceRequest): EnrollDeviceResult;
 
   // API tokens
   createApiToken(options: { role: ApiRole; name?: string }): IssuedToken<ApiTokenInfo>;
