@@ -33,7 +33,9 @@ function killAll() {
   for (const child of children) {
     if (child.exitCode === null && child.signalCode === null) {
       try {
-        child.kill('SIGKILL');
+        // A child started as a group leader takes its own children along (Dask's workers).
+        if (child.ownGroup) process.kill(-child.pid, 'SIGKILL');
+        else child.kill('SIGKILL');
       } catch {
         // already gone
       }
@@ -86,10 +88,14 @@ function spawnNode(nodeArgs, { ipc = false, env = {} } = {}) {
   return child;
 }
 
-/** Spawns any program as a tracked child (killed with the rest); stdout is collected. */
+/**
+ * Spawns any program as a tracked child in its own process group (so that
+ * killing it also kills what it started); stdout is collected.
+ */
 export function spawnTracked(cmd, argv, { cwd = ROOT } = {}) {
   hookExit();
-  const child = spawn(cmd, argv, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(cmd, argv, { cwd, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  child.ownGroup = true;
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d) => {
