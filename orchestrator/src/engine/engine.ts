@@ -496,7 +496,9 @@ export class Engine {
       d.session = undefined;
       if (d.status !== 'lost') d.status = 'offline';
       this.scheduler.upsertDevice(toSchedDevice(d));
-      for (const [key, attempt] of [...d.running]) this.loseAttempt(d, key, attempt, `device ${d.name} left: ${reason}`);
+      // Work it held is not rerun yet: a new session usually follows at once
+      // (a replaced session ends before its successor says what still runs).
+      // If none comes, the liveness check declares the device lost.
       this.publish({ type: 'device', data: this.devices.view(d) });
     }
   }
