@@ -11,7 +11,10 @@ let probed: { ok: boolean; why?: string } | undefined;
 /** Whether `mount -t tmpfs` works here; `why` says why not. */
 export function tmpfsSupport(): { ok: boolean; why?: string } {
   if (probed) return probed;
-  if (process.platform !== 'linux') return (probed = { ok: false, why: `tmpfs mounts need Linux (this is ${process.platform})` });
+  if (process.platform !== 'linux') {
+    probed = { ok: false, why: `tmpfs mounts need Linux (this is ${process.platform})` };
+    return probed;
+  }
   const dir = mkdtempSync(join(tmpdir(), 'orrery-tmpfs-probe-'));
   try {
     execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', dir], { stdio: 'pipe' });
