@@ -1,10 +1,18 @@
 // The /v1 routes: thin translations from HTTP to OrchestratorService calls.
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import { OrreryError } from '../errors.js';
 import type { EditBatch } from '../model/types.js';
 import type { AdminService, OrchestratorService, Planner, Role } from './service.js';
 
 type Params = { id: string; task: string };
+
+/** A change held in memory while the journal cannot be written (see EngineService.afterCommit). */
+const isHeld = (c: unknown): boolean => (c as { durability?: string }).durability === 'held';
+
+function heldAware<T>(reply: FastifyReply, body: T): T {
+  if (isHeld(body)) reply.code(202);
+  return body;
+}
 
 export function registerRoutes(
   app: FastifyInstance,
@@ -27,29 +35,31 @@ export function registerRoutes(
           ...(inputs ? { inputs } : {}),
         })
       : service.submit(body, { owner: req.principal }));
-    return reply.code(201).send(created);
+    return reply.code(isHeld(created) ? 202 : 201).send(created);
   });
 
   app.get('/v1/constellations', async () => ({ items: service.list() }));
   app.get<{ Params: Params }>('/v1/constellations/:id', async (req) => service.get(req.params.id));
   app.get<{ Params: Params }>('/v1/constellations/:id/history', async (req) => ({ items: service.history(req.params.id) }));
 
-  app.post<{ Params: Params }>('/v1/constellations/:id/edits', async (req) => {
+  app.post<{ Params: Params }>('/v1/constellations/:id/edits', async (req, reply) => {
     const batch = req.body as EditBatch | undefined;
     if (!batch || typeof batch.revision !== 'number' || !Array.isArray(batch.operations)) {
       throw new OrreryError('INVALID_REQUEST', 'An edit is { "revision": <number>, "operations": [ ... ] }', {
         hint: 'Read the current revision with GET /v1/constellations/:id',
       });
     }
-    return service.edit(req.params.id, batch, req.principal);
+    return heldAware(reply, await service.edit(req.params.id, batch, req.principal));
   });
 
   for (const action of ['cancel', 'pause', 'resume'] as const) {
-    app.post<{ Params: Params }>(`/v1/constellations/:id/${action}`, async (req) => service[action](req.params.id, req.principal));
+    app.post<{ Params: Params }>(`/v1/constellations/:id/${action}`, async (req, reply) =>
+      heldAware(reply, await service[action](req.params.id, req.principal)),
+    );
   }
 
-  app.post<{ Params: Params }>('/v1/constellations/:id/tasks/:task/retry', async (req) =>
-    service.retryTask(req.params.id, req.params.task, req.principal),
+  app.post<{ Params: Params }>('/v1/constellations/:id/tasks/:task/retry', async (req, reply) =>
+    heldAware(reply, await service.retryTask(req.params.id, req.params.task, req.principal)),
   );
 
   app.get<{ Params: Params; Querystring: { attempt?: string } }>('/v1/constellations/:id/tasks/:task/logs', async (req, reply) => {

@@ -52,21 +52,16 @@ export function createAgentGateway(opts: GatewayOptions): AipServer {
   };
 
   const enroll = (req: import('@orrery/protocol').Enroll): EnrollDecision => {
-    const used = store.consumeEnrollmentToken(req.token);
-    if (!used.ok) return { ok: false, code: 'AIP_UNAUTHENTICATED', message: `enrollment token ${used.reason}` };
     const deviceId = `d-${deviceIdFor()}`;
     const credential = randomBytes(32).toString('base64url');
-    store.putDevice({
-      id: deviceId,
-      name: req.deviceName || deviceId,
-      credentialHash: hashSecret(credential),
-      labels: used.token.labels,
-      revoked: false,
-      createdAt: Date.now(),
-      lastSeenAt: null,
-    });
+    // Token use and device record in one transaction: a refused name burns no use.
+    const r = store.enrollDevice(req.token, { id: deviceId, name: req.deviceName || deviceId, credentialHash: hashSecret(credential) });
+    if (!r.ok) {
+      const why = r.reason === 'name_taken' ? `a device named ${JSON.stringify(req.deviceName)} is already enrolled` : `enrollment token ${r.reason}`;
+      return { ok: false, code: 'AIP_UNAUTHENTICATED', message: why };
+    }
     log.info({ deviceId, name: req.deviceName }, 'device enrolled');
-    return { ok: true, enrolled: { deviceId, credential, labels: used.token.labels } };
+    return { ok: true, enrolled: { deviceId, credential, labels: r.device.labels } };
   };
 
   const server = new AipServer({

@@ -23,6 +23,8 @@ export interface EngineOptions {
   heartbeatIntervalMs: number;
   missedHeartbeats: number;
   snapshotEveryEvents: number;
+  /** Snapshots are taken at most this often (default 5 s). */
+  minSnapshotIntervalMs?: number;
   /** After a restart, how long devices holding work get to reconnect before it is rerun elsewhere. */
   recoveryGraceMs?: number;
   now?: () => number;
@@ -45,9 +47,10 @@ export class Engine {
   private afterCommit: Array<() => void> = [];
   private dirty = new Map<string, Set<string>>();
   private dirtyConstellations = new Set<string>();
-  private waiters: Array<{ resolve: () => void; reject: (e: unknown) => void }> = [];
+  private waiters: Array<() => void> = [];
   private flushScheduled = false;
   private eventsSinceSnapshot = 0;
+  private lastSnapshotAt = 0;
   private readySince = new Map<string, number>();
   /** Critical-path rank of each task, per constellation (tasks added by edits have none). */
   private readonly ranks = new Map<string, Map<string, number>>();
@@ -188,7 +191,7 @@ export class Engine {
   /** Runs `after` once the current tick is committed (used by the API to answer after durability). */
   committed(): Promise<void> {
     this.scheduleFlush();
-    return new Promise((resolve, reject) => this.waiters.push({ resolve, reject }));
+    return new Promise((resolve) => this.waiters.push(resolve));
   }
 
   scheduleFlush(): void {
@@ -209,9 +212,12 @@ export class Engine {
     this.notify();
     const waiters = this.waiters;
     this.waiters = [];
-    for (const w of waiters) w.resolve();
+    for (const w of waiters) w();
     this.armWakeTimer();
-    if (this.eventsSinceSnapshot >= this.opts.snapshotEveryEvents) this.snapshot();
+    // Snapshots block the loop (JSON of the whole state): by count, and not too often.
+    if (this.eventsSinceSnapshot >= this.opts.snapshotEveryEvents && Date.now() - this.lastSnapshotAt >= (this.opts.minSnapshotIntervalMs ?? 5000)) {
+      this.snapshot();
+    }
   }
 
   /** Commits events and logs; on failure keeps them and retries, holding all commands. */
@@ -219,14 +225,13 @@ export class Engine {
     if (!this.batch.length && !this.logBatch.length) return true;
     const t0 = performance.now();
     try {
-      if (this.batch.length) this.opts.store.appendEvents(this.batch);
-      if (this.logBatch.length) this.opts.store.appendLogs(this.logBatch);
+      // Events and logs in one transaction: a retry never journals events twice.
+      this.opts.store.commit({ events: this.batch, logs: this.logBatch });
     } catch (err) {
       if (!this.storeFailure) this.log.error({ err }, 'journal write failed; holding all commands until it succeeds');
       this.storeFailure = err as Error;
-      const waiters = this.waiters;
-      this.waiters = [];
-      for (const w of waiters) w.reject(err);
+      // The batch is kept and retried, so its waiters keep waiting: an API
+      // caller must not be told "failed" for a change that is stored later.
       setTimeout(() => this.scheduleFlush(), 1000).unref();
       return false;
     }
@@ -378,6 +383,7 @@ export class Engine {
       this.opts.store.writeSnapshot(seq, this.state.serialize());
       this.opts.store.compact();
       this.eventsSinceSnapshot = 0;
+      this.lastSnapshotAt = Date.now();
       this.log.debug({ seq, ms: Date.now() - t0 }, 'snapshot written');
     } catch (err) {
       this.log.warn({ err }, 'snapshot failed; the journal still holds everything');

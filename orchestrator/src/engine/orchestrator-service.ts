@@ -13,6 +13,8 @@ import { toSchedDevice } from './sched-mapping.js';
 
 const constellationId = customAlphabet('0123456789abcdefghijklmnopqrstuvwxyz', 10);
 
+const HELD_ANSWER_MS = 3000;
+
 const EDIT_STATUS: Record<string, number> = { EDIT_REVISION_CONFLICT: 409, EDIT_UNKNOWN_TASK: 422 };
 
 export class EngineService implements OrchestratorService, AdminService {
@@ -249,8 +251,16 @@ export class EngineService implements OrchestratorService, AdminService {
     }
   }
 
-  private async afterCommit<T>(read: () => T): Promise<T> {
-    await this.engine.committed();
-    return read();
+  /**
+   * Answers once the change is journaled. If the journal is failing (a full
+   * disk), the change is held in memory and retried; after HELD_ANSWER_MS the
+   * caller gets 202 with `durability: "held"` rather than an error, because
+   * the change will be stored once the journal recovers (so: do not resend).
+   */
+  private async afterCommit(read: () => Constellation): Promise<Constellation & { durability?: 'held' }> {
+    const committed = this.engine.committed().then(() => true);
+    const timer = new Promise<false>((r) => setTimeout(() => r(false), HELD_ANSWER_MS).unref());
+    const done = await Promise.race([committed, timer]);
+    return done ? read() : { ...read(), durability: 'held' };
   }
 }
