@@ -141,6 +141,20 @@ describe('dashboard in a browser against a real orchestrator and agents', () => 
     );
   });
 
+  it('retries a failed task from its drawer and follows the new attempt', async () => {
+    await page.click('[data-testid="node-boom"]');
+    await page.waitForSelector('[data-testid="task-drawer"][data-task-id="boom"]');
+    await page.click('[data-testid="task-retry"]');
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="task-attempts"] tbody tr').length === 2);
+    await page.waitForSelector(node('boom', 'failed'));
+    // The drawer follows the newest attempt: its heading and its logs.
+    await page.waitForFunction(() => {
+      const drawer = document.querySelector('[data-testid="task-drawer"]')?.textContent ?? '';
+      const logs = document.querySelector('[data-testid="task-logs"]')?.textContent ?? '';
+      return drawer.includes('attempt 2') && logs.includes('about-to-fail');
+    });
+  });
+
   it('draws the attempts on the timeline', async () => {
     await page.click('[data-testid="tab-timeline"]');
     await page.waitForSelector('[data-testid="timeline"] [data-testid^="timeline-row-"]');

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { parseProblem } from '../src/api/api-error.js';
-import { appendLog, emptyLogBuffer, logFromText } from '../src/format/log-buffer.js';
+import { appendLog, emptyLogBuffer, logFromText, unseenChunks } from '../src/format/log-buffer.js';
 import { formatAge, formatDuration } from '../src/format/time.js';
 import { toYaml } from '../src/format/to-yaml.js';
 
@@ -84,6 +84,21 @@ describe('log buffer', () => {
     expect(text.endsWith('line 9\n')).toBe(true);
     expect(text.startsWith('line ')).toBe(true);
     expect(b.dropped + b.size).toBe(70);
+  });
+});
+
+describe('unseenChunks', () => {
+  const out = (text: string) => ({ stream: 'stdout' as const, text });
+
+  it('drops the chunks the fetched text already holds and keeps the rest', () => {
+    const streamed = [out('b\n'), out('c\n'), out('d\n')];
+    expect(unseenChunks('a\nb\nc\n', streamed)).toEqual([out('d\n')]);
+    expect(unseenChunks('a\nb\nc\nd\n', streamed)).toEqual([]);
+  });
+
+  it('keeps everything when the fetch was older than every chunk', () => {
+    expect(unseenChunks('a\n', [out('b\n')])).toEqual([out('b\n')]);
+    expect(unseenChunks('', [out('b\n')])).toEqual([out('b\n')]);
   });
 });
 

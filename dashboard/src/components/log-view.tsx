@@ -1,6 +1,13 @@
 import { useEffect, useLayoutEffect, useRef, useState } from 'react';
 import { api } from '../api/client.js';
-import { appendLog, emptyLogBuffer, type LogBuffer, logFromText } from '../format/log-buffer.js';
+import {
+  appendLog,
+  emptyLogBuffer,
+  type LogBuffer,
+  type LogChunk,
+  logFromText,
+  unseenChunks,
+} from '../format/log-buffer.js';
 import { useHubEvent } from '../state/use-hub.js';
 
 interface Props {
@@ -12,34 +19,40 @@ interface Props {
 
 /**
  * Logs of one attempt: the stored text first (GET .../logs), then live `log`
- * events appended. Events that arrive before the fetch answers are already in
- * its text, so they are ignored; the buffer is capped so the DOM stays small.
+ * events appended. Events that arrive while the fetch is in flight may or may
+ * not be in its text, so they are held and only the unseen ones appended. The
+ * buffer is capped so the DOM stays small.
  */
 export function LogView({ constellationId, taskId, attempt }: Props) {
   const [buf, setBuf] = useState<LogBuffer>(emptyLogBuffer);
   const [error, setError] = useState<string | null>(null);
   const [follow, setFollow] = useState(true);
-  const loaded = useRef(false);
+  // Chunks streamed while the stored text is being fetched; null once it arrived.
+  const pending = useRef<LogChunk[] | null>(null);
   const preRef = useRef<HTMLPreElement>(null);
 
   useEffect(() => {
     let cancelled = false;
-    loaded.current = false;
+    pending.current = [];
     setBuf(emptyLogBuffer);
     setError(null);
     setFollow(true);
     if (attempt === undefined) return;
+    const settle = (text: string) => {
+      let next = logFromText(text);
+      for (const c of unseenChunks(text, pending.current ?? [])) next = appendLog(next, c);
+      pending.current = null;
+      setBuf(next);
+    };
     api
       .taskLogs(constellationId, taskId, attempt)
       .then((text) => {
-        if (cancelled) return;
-        setBuf(logFromText(text));
-        loaded.current = true;
+        if (!cancelled) settle(text);
       })
       .catch((err: Error) => {
         if (cancelled) return;
         setError(err.message);
-        loaded.current = true; // still show what streams in
+        settle(''); // still show what streams in
       });
     return () => {
       cancelled = true;
@@ -47,9 +60,10 @@ export function LogView({ constellationId, taskId, attempt }: Props) {
   }, [constellationId, taskId, attempt]);
 
   useHubEvent('log', (ev) => {
-    if (!loaded.current || ev.constellationId !== constellationId || ev.taskId !== taskId || ev.attempt !== attempt)
-      return;
-    setBuf((b) => appendLog(b, { stream: ev.stream, text: ev.text }));
+    if (ev.constellationId !== constellationId || ev.taskId !== taskId || ev.attempt !== attempt) return;
+    const chunk = { stream: ev.stream, text: ev.text };
+    if (pending.current) pending.current.push(chunk);
+    else setBuf((b) => appendLog(b, chunk));
   });
 
   // Keep the newest line in view unless the user scrolled up to read.

@@ -56,3 +56,17 @@ export function appendLog(buf: LogBuffer, chunk: LogChunk, cap = DEFAULT_LOG_CAP
 export function logFromText(text: string, cap = DEFAULT_LOG_CAP): LogBuffer {
   return appendLog(emptyLogBuffer, { stream: 'stdout', text }, cap);
 }
+
+/**
+ * Which of the chunks streamed while the stored text was being fetched are
+ * not in that text yet. The stream is ordered, so the longest run of leading
+ * chunks that the text ends with was already stored; the rest is new.
+ */
+export function unseenChunks(fetched: string, streamed: readonly LogChunk[]): LogChunk[] {
+  for (let k = streamed.length; k > 0; k--) {
+    let tail = '';
+    for (let i = 0; i < k; i++) tail += streamed[i]!.text;
+    if (fetched.endsWith(tail)) return streamed.slice(k);
+  }
+  return streamed.slice();
+}
