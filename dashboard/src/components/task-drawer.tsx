@@ -184,7 +184,7 @@ export function TaskDrawer({ constellation, taskId, devices, onClose, onChanged 
       <section>
         <h3>Outputs</h3>
         {outputs.length === 0 ? (
-          <div className="muted">none yet</div>
+          <div className="muted">{terminal ? 'none' : 'none yet'}</div>
         ) : (
           <dl className="kv" data-testid="task-outputs">
             {outputs.map(([k, v]) => (
