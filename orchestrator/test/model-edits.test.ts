@@ -109,6 +109,15 @@ describe('applyEdit', () => {
     // A reference broken by operation 0 is reported at index 0, after the batch.
     const e2 = rejected(c, 'EDIT_UNKNOWN_REFERENCE', { op: 'remove_dependency', from: 'b', to: 'c' }, { op: 'skip_task', taskId: 'a' });
     expect(e2.operationIndex).toBe(0);
+    // A shallow check of a task earlier in the batch does not hide a later deep one.
+    const e3 = rejected(
+      c,
+      'EDIT_UNKNOWN_REFERENCE',
+      { op: 'add_task', task: spec('x') },
+      { op: 'add_dependency', dependency: { from: 'x', to: 'b', kind: 'success' } },
+      { op: 'update_task', taskId: 'b', task: spec('b') },
+    );
+    expect(e3.operationIndex).toBe(2);
   });
 
   it('detects cycles incrementally and names them', () => {

@@ -309,6 +309,28 @@ describe('edits on a 100,000-task graph cost O(affected)', () => {
     expect(c.revision).toBe(revision);
   });
 
+  it('linking a new root task above the first layer costs O(1), not the cone below', () => {
+    const counter: VisitCounter = { visited: 0 };
+    const r = applyEdit(
+      c,
+      {
+        revision: c.revision,
+        operations: [
+          { op: 'add_task', task: spec('top') },
+          { op: 'add_dependency', dependency: { from: 'top', to: 'L0_1', kind: 'success' } },
+        ],
+      },
+      2,
+      { counter },
+    );
+    expect(r.ok).toBe(true);
+    expect(r.ok && r.changes).toEqual([
+      { taskId: 'top', from: null, to: 'ready' },
+      { taskId: 'L0_1', from: 'ready', to: 'pending' },
+    ]);
+    expect(counter.visited).toBeLessThan(10);
+  });
+
   it('finishing a task touches only its out-edges', () => {
     const a = assignTask(c, 'L0_0', { deviceId: 'd', now: 3 });
     expect(a.ok).toBe(true);

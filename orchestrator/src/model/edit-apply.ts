@@ -66,7 +66,28 @@ export function applyEdit(c: Constellation, batch: EditBatch, now: number, opts:
   if (batch.author !== undefined) record.author = batch.author;
   if (batch.comment !== undefined) record.comment = batch.comment;
   if (ctx.inverse) record.inverse = ctx.inverse.reverse().flat();
-  return { ok: true, constellation: c, changes: m.changes, record, ...(status ? { status } : {}) };
+  return { ok: true, constellation: c, changes: netChanges(m.changes), record, ...(status ? { status } : {}) };
+}
+
+/**
+ * One change per task, from its status before the batch to its status after
+ * (a task added then made ready reads null -> ready); tasks that ended where
+ * they started are left out.
+ */
+function netChanges(changes: TaskChange[]): TaskChange[] {
+  const byTask = new Map<string, TaskChange>();
+  for (const ch of changes) {
+    const prev = byTask.get(ch.taskId);
+    if (!prev) {
+      byTask.set(ch.taskId, { ...ch });
+      continue;
+    }
+    const merged: TaskChange = { ...prev, ...ch, from: prev.from };
+    const cancel = ch.cancelAttempt ?? prev.cancelAttempt;
+    if (cancel) merged.cancelAttempt = cancel;
+    byTask.set(ch.taskId, merged);
+  }
+  return [...byTask.values()].filter((ch) => ch.from !== ch.to || ch.cancelAttempt);
 }
 
 /**

@@ -22,11 +22,15 @@ export interface OpContext {
    * Reference checks run after the whole batch (a later operation may fix
    * what an earlier one broke): roots whose not-started descendants to check.
    */
-  refChecks: Array<{ roots: string[]; index: number }>;
+  refChecks: Array<{ roots: string[]; index: number; deep: boolean }>;
 }
 
-function deferRefCheck(ctx: OpContext, roots: string[]): void {
-  ctx.refChecks.push({ roots, index: ctx.index });
+/**
+ * Check `roots` after the batch; `deep` also checks their descendants (needed
+ * when ancestry shrank or outputs went away, not when edges were added).
+ */
+function deferRefCheck(ctx: OpContext, roots: string[], deep: boolean): void {
+  ctx.refChecks.push({ roots, index: ctx.index, deep });
 }
 
 function existing(m: Mutation, id: unknown): TaskState {
@@ -87,37 +91,78 @@ function checkTaskRefs(m: Mutation, id: string): void {
   }
 }
 
-/** Check references of `roots` and their not-started descendants (after ancestry changed). */
-function recheckDownstream(m: Mutation, roots: Iterable<string>, seen: Set<string>): void {
+/** Which tasks had their references checked, and which had their descendants queued. */
+interface CheckState {
+  checked: Set<string>;
+  expanded: Set<string>;
+}
+
+/** Check references of `roots` (and, if deep, their descendants) that have not started. */
+function recheckDownstream(m: Mutation, roots: Iterable<string>, st: CheckState, deep: boolean): void {
   const stack = [...roots];
   while (stack.length > 0) {
     const id = stack.pop()!;
-    if (seen.has(id) || !m.task(id)) continue;
-    seen.add(id);
-    m.visit();
-    const t = m.task(id)!;
-    if (t.status === 'pending' || t.status === 'ready') checkTaskRefs(m, id);
-    for (const d of linksOf(m.idx, id).out) stack.push(d.to);
+    const t = m.task(id);
+    if (!t) continue;
+    if (!st.checked.has(id)) {
+      st.checked.add(id);
+      m.visit();
+      if (t.status === 'pending' || t.status === 'ready') checkTaskRefs(m, id);
+    }
+    if (deep && !st.expanded.has(id)) {
+      st.expanded.add(id);
+      for (const d of linksOf(m.idx, id).out) stack.push(d.to);
+    }
   }
 }
 
-/** Path from `start` to `goal` along out-edges, visiting only what `start` reaches. */
+/**
+ * A path from `start` to `goal` along out-edges, or null. Searches forward
+ * from `start` and backward from `goal` at once, always growing the smaller
+ * frontier, so the cost is bounded by the smaller of "what start reaches"
+ * and "what reaches goal" (a new root task costs O(1) to link anywhere).
+ */
 export function findPath(m: Mutation, start: string, goal: string): string[] | null {
-  const parent = new Map<string, string | null>([[start, null]]);
-  const stack = [start];
-  while (stack.length > 0) {
-    const id = stack.pop()!;
-    m.visit();
-    if (id === goal) {
-      const path: string[] = [];
-      for (let at: string | null = id; at !== null; at = parent.get(at) ?? null) path.push(at);
-      return path.reverse();
-    }
-    for (const { to } of linksOf(m.idx, id).out) {
-      if (!parent.has(to)) {
-        parent.set(to, id);
-        stack.push(to);
+  if (start === goal) return [start];
+  const fwd = new Map<string, string | null>([[start, null]]);
+  const bwd = new Map<string, string | null>([[goal, null]]);
+  let fq = [start];
+  let bq = [goal];
+  /** The path through the edge a -> b, a reached forward and b backward. */
+  const join = (a: string, b: string): string[] => {
+    const left: string[] = [];
+    const right: string[] = [];
+    for (let x: string | null | undefined = a; x != null; x = fwd.get(x)) left.push(x);
+    for (let x: string | null | undefined = b; x != null; x = bwd.get(x)) right.push(x);
+    return [...left.reverse(), ...right];
+  };
+  while (fq.length > 0 && bq.length > 0) {
+    if (fq.length <= bq.length) {
+      const next: string[] = [];
+      for (const id of fq) {
+        m.visit();
+        for (const { to } of linksOf(m.idx, id).out) {
+          if (bwd.has(to)) return join(id, to);
+          if (!fwd.has(to)) {
+            fwd.set(to, id);
+            next.push(to);
+          }
+        }
       }
+      fq = next;
+    } else {
+      const next: string[] = [];
+      for (const id of bq) {
+        m.visit();
+        for (const { from } of linksOf(m.idx, id).in) {
+          if (fwd.has(from)) return join(from, id);
+          if (!bwd.has(from)) {
+            bwd.set(from, id);
+            next.push(from);
+          }
+        }
+      }
+      bq = next;
     }
   }
   return null;
@@ -140,7 +185,7 @@ function addTask(m: Mutation, op: Extract<EditOperation, { op: 'add_task' }>, ct
   }
   m.insertTask({ spec, status: 'pending', attempts: [], outputs: {} });
   for (const d of deps) m.insertEdge(d);
-  deferRefCheck(ctx, [spec.id]);
+  deferRefCheck(ctx, [spec.id], false);
   evaluatePending(m, spec.id);
   ctx.inverse?.push([{ op: 'remove_task', taskId: spec.id }]);
 }
@@ -159,6 +204,7 @@ function removeTask(m: Mutation, op: Extract<EditOperation, { op: 'remove_task' 
   deferRefCheck(
     ctx,
     outs.map((d) => d.to),
+    true,
   );
   ctx.inverse?.push([
     {
@@ -178,7 +224,8 @@ function updateTask(m: Mutation, op: Extract<EditOperation, { op: 'update_task' 
   if (op.task.id !== op.taskId) throw new EditRejection('EDIT_INVALID', `update_task cannot rename ${op.taskId} to ${op.task.id}`);
   m.setTask(op.taskId, { ...t, spec: structuredClone(op.task) as TaskSpec });
   // Its own references, and dependents that may read an output it dropped.
-  deferRefCheck(ctx, [op.taskId]);
+  const dropped = Object.keys(t.spec.outputs).some((name) => !Object.hasOwn(op.task.outputs, name));
+  deferRefCheck(ctx, [op.taskId], dropped);
   ctx.inverse?.push([{ op: 'update_task', taskId: op.taskId, task: t.spec }]);
 }
 
@@ -200,7 +247,7 @@ function addDependency(m: Mutation, op: Extract<EditOperation, { op: 'add_depend
     throw new EditRejection('EDIT_CYCLE', `dependency ${from} -> ${toId} would close the cycle ${cycle.join(' -> ')}`, cycle);
   }
   m.insertEdge(dep);
-  deferRefCheck(ctx, [toId]);
+  deferRefCheck(ctx, [toId], false);
   evaluatePending(m, toId);
   ctx.inverse?.push([{ op: 'remove_dependency', from, to: toId }]);
 }
@@ -213,7 +260,7 @@ function removeDependency(m: Mutation, op: Extract<EditOperation, { op: 'remove_
   notStarted(op.to, to, 'remove a dependency of');
   m.deleteEdge(op.from, op.to);
   evaluatePending(m, op.to);
-  deferRefCheck(ctx, [op.to]);
+  deferRefCheck(ctx, [op.to], true);
   ctx.inverse?.push([{ op: 'add_dependency', dependency: dep }]);
 }
 
@@ -262,10 +309,10 @@ function skipTask(m: Mutation, op: Extract<EditOperation, { op: 'skip_task' }>, 
 
 /** Run the deferred reference checks; throws EditRejection tagged with the operation index. */
 export function runRefChecks(m: Mutation, ctx: OpContext): void {
-  const seen = new Set<string>();
+  const st: CheckState = { checked: new Set(), expanded: new Set() };
   for (const check of ctx.refChecks) {
     ctx.index = check.index;
-    recheckDownstream(m, check.roots, seen);
+    recheckDownstream(m, check.roots, st, check.deep);
   }
 }
 
