@@ -28,19 +28,8 @@ describe.skipIf(!support.ok)('fault: disk full', () => {
     expect(r.duplicated).toEqual([]);
   });
 
-  // KNOWN BUG, kept as `it.fails` so the suite stays green until it is fixed
-  // (then this test fails: turn it into a plain `it`). The submission that
-  // first meets the full disk is answered 500 INTERNAL, yet its event stays in
-  // the engine's held batch and is committed once space returns: the client
-  // was told it failed, and a retry creates a second constellation.
-  // Fix: orchestrator/src/engine/engine.ts Engine.commit() rejects the tick's
-  // waiters with the raw StoreError although the batch is kept and retried;
-  // it should keep them waiting for the retried commit (or answer a typed 503
-  // that says the request is held), and orchestrator-service.ts afterCommit()
-  // should map a store failure to STORE_UNAVAILABLE rather than INTERNAL.
-  it.fails('answers the submission that meets the full disk consistently with what is later stored', () => {
-    expect(r).toBeDefined();
-    const rejected = r?.facts.firstSubmit !== 'accepted';
-    expect(rejected && r?.facts.lateSubmitted).toBe(false);
+  it('answers the submission that meets the full disk 202 held, and stores it once space returns', () => {
+    expect(r?.facts.firstSubmit).toBe('202 durability=held');
+    expect(r?.facts.lateSubmitted).toBe(true);
   });
 });

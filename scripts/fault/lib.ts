@@ -100,17 +100,29 @@ export class Executions {
 export function layeredGraph(
   name: string,
   ex: Executions,
-  o: { layers: number; width: number; sleep: number; retries?: number; target?: { labels: string[] } },
+  o: {
+    layers: number;
+    width: number;
+    sleep: number;
+    retries?: number;
+    target?: { labels: string[] };
+    prefix?: string;
+  },
 ): { name: string; tasks: Record<string, unknown> } {
   const tasks: Record<string, unknown> = {};
+  const p = o.prefix ?? 't';
   for (let layer = 0; layer < o.layers; layer++) {
     for (let i = 0; i < o.width; i++) {
-      const id = `t${layer}_${i}`;
+      const id = `${p}${layer}_${i}`;
       tasks[id] = {
         run: ex.command(id, o.sleep),
         ...(o.retries ? { retries: o.retries } : {}),
         ...(o.target ? { target: o.target } : {}),
-        ...(layer > 0 ? { needs: Array.from({ length: o.width }, (_, j) => `t${layer - 1}_${j}`) } : {}),
+        ...(layer > 0
+          ? {
+              needs: Array.from({ length: o.width }, (_, j) => `${p}${layer - 1}_${j}`),
+            }
+          : {}),
       };
     }
   }
@@ -218,14 +230,24 @@ export class Processes {
 
 /** Builds the report: states and executions checked against expectations. */
 export function report(
-  base: Omit<ScenarioReport, 'ok' | 'duplicated' | 'executions'> & { ex: Executions; extraOk?: boolean },
+  base: Omit<ScenarioReport, 'ok' | 'duplicated' | 'executions'> & {
+    ex: Executions;
+    extraOk?: boolean;
+  },
 ): ScenarioReport {
   const { ex, extraOk, ...rest } = base;
   const executions = ex.count;
   const duplicated = ex.duplicated();
   const statesOk = sameCounts(rest.finalStates, rest.expectedStates);
-  const execOk = rest.atLeastOnce ? executions >= Object.values(rest.expectedStates).reduce((a, b) => a + b, 0) : executions <= rest.allowed && duplicated.length === 0;
-  return { ...rest, executions, duplicated, ok: statesOk && execOk && extraOk !== false };
+  const execOk = rest.atLeastOnce
+    ? executions >= Object.values(rest.expectedStates).reduce((a, b) => a + b, 0)
+    : executions <= rest.allowed && duplicated.length === 0;
+  return {
+    ...rest,
+    executions,
+    duplicated,
+    ok: statesOk && execOk && extraOk !== false,
+  };
 }
 
 export function skippedReport(id: string, title: string, injected: string, why: string): ScenarioReport {

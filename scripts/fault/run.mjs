@@ -71,7 +71,9 @@ const rows = reports.map((r) => ({
   injected: r.injected,
   'final states': r.skipped ? 'skipped' : states(r.finalStates),
   expected: r.skipped ? '-' : states(r.expectedStates),
-  executions: r.skipped ? '-' : `${r.executions} / ${r.allowed}${r.duplicated.length ? ` (twice: ${r.duplicated.length}${r.atLeastOnce ? ', at-least-once' : ''})` : ''}`,
+  executions: r.skipped
+    ? '-'
+    : `${r.executions} / ${r.allowed}${r.duplicated.length ? ` (twice: ${r.duplicated.length}${r.atLeastOnce ? ', at-least-once' : ''})` : ''}`,
   recovery: r.recovery ? `${(r.recovery.ms / 1000).toFixed(2)} s: ${r.recovery.what}` : '-',
   ok: r.skipped ? 'skip' : r.ok ? 'yes' : 'NO',
 }));

@@ -12,17 +12,25 @@ let probed: { ok: boolean; why?: string } | undefined;
 export function tmpfsSupport(): { ok: boolean; why?: string } {
   if (probed) return probed;
   if (process.platform !== 'linux') {
-    probed = { ok: false, why: `tmpfs mounts need Linux (this is ${process.platform})` };
+    probed = {
+      ok: false,
+      why: `tmpfs mounts need Linux (this is ${process.platform})`,
+    };
     return probed;
   }
   const dir = mkdtempSync(join(tmpdir(), 'orrery-tmpfs-probe-'));
   try {
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', dir], { stdio: 'pipe' });
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', dir], {
+      stdio: 'pipe',
+    });
     execFileSync('umount', [dir], { stdio: 'pipe' });
     probed = { ok: true };
   } catch (err) {
     const text = String((err as { stderr?: Buffer }).stderr ?? err).trim();
-    probed = { ok: false, why: `cannot mount a tmpfs here (${text.split('\n')[0]}); run as root or with CAP_SYS_ADMIN` };
+    probed = {
+      ok: false,
+      why: `cannot mount a tmpfs here (${text.split('\n')[0]}); run as root or with CAP_SYS_ADMIN`,
+    };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -28,12 +28,22 @@ import { mountTmpfs, tmpfsSupport } from '../tmpfs.js';
 
 const TITLE = 'disk full under the journal';
 
-async function tryApi(url: string, method: string, path: string, body?: unknown): Promise<{ ok: true; value: unknown } | { ok: false; status: number; code: string }> {
+async function tryApi(
+  url: string,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<{ ok: true; status: number; value: { durability?: string } } | { ok: false; status: number; code: string }> {
   try {
-    return { ok: true, value: await api(url, method, path, body) };
+    const res = await fetch(new URL(path, url), {
+      method,
+      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const parsed = (await res.json().catch(() => ({}))) as { code?: string; durability?: string };
+    return res.ok ? { ok: true, status: res.status, value: parsed } : { ok: false, status: res.status, code: parsed.code ?? `HTTP ${res.status}` };
   } catch (err) {
-    const e = err as { status?: number; body?: { code?: string } };
-    return { ok: false, status: e.status ?? 0, code: e.body?.code ?? String(err) };
+    return { ok: false, status: 0, code: String(err) };
   }
 }
 
@@ -56,20 +66,38 @@ export async function diskFullScenario(opts: ScenarioOptions = {}): Promise<Scen
     const before = await submit(orch.url, layeredGraph('before-full', ex, { layers: 2, width: 3, sleep: 0 }));
     const beforeDone = await waitFinished(() => orch.url, before.id, 30_000);
     // Running while the disk fills: its results must be held, then applied once.
-    const during = await submit(orch.url, { name: 'during-full', tasks: Object.fromEntries(['d0', 'd1', 'd2'].map((id) => [id, { run: ex.command(id, 1) }])) });
+    const during = await submit(orch.url, {
+      name: 'during-full',
+      tasks: Object.fromEntries(['d0', 'd1', 'd2'].map((id) => [id, { run: ex.command(id, 1) }])),
+    });
     await waitFor(async () => Object.values((await getConstellation(orch.url, during.id)).tasks).every((t) => t.status === 'running'), 'tasks running', 20_000);
 
     const filled = fs.fill();
     log(`  filled the tmpfs with ${(filled / 1048576).toFixed(1)} MiB`);
     // A big submission needs new pages: it hits the full disk.
     const bigTasks: Record<string, unknown> = {};
-    for (let i = 0; i < 400; i++) bigTasks[`big${i}`] = { run: 'true', description: 'x'.repeat(2000), target: { labels: ['nobody'] } };
-    const first = await tryApi(orch.url, 'POST', '/v1/constellations', { name: 'while-full', tasks: bigTasks });
-    const degraded = await waitFor(async () => {
-      const h = await health(orch.url);
-      return h?.status === 'degraded' ? h : undefined;
-    }, '/healthz degraded', 20_000).catch(() => undefined);
-    const second = await tryApi(orch.url, 'POST', '/v1/constellations', { name: 'refused', tasks: { r: { run: ex.command('refused', 0) } } });
+    for (let i = 0; i < 400; i++)
+      bigTasks[`big${i}`] = {
+        run: 'true',
+        description: 'x'.repeat(2000),
+        target: { labels: ['nobody'] },
+      };
+    const first = await tryApi(orch.url, 'POST', '/v1/constellations', {
+      name: 'while-full',
+      tasks: bigTasks,
+    });
+    const degraded = await waitFor(
+      async () => {
+        const h = await health(orch.url);
+        return h?.status === 'degraded' ? h : undefined;
+      },
+      '/healthz degraded',
+      20_000,
+    ).catch(() => undefined);
+    const second = await tryApi(orch.url, 'POST', '/v1/constellations', {
+      name: 'refused',
+      tasks: { r: { run: ex.command('refused', 0) } },
+    });
     const readable = await tryApi(orch.url, 'GET', `/v1/constellations/${before.id}`);
     // The running tasks end meanwhile; their results reach the engine but cannot be journaled.
     await waitFor(() => ['d0', 'd1', 'd2'].every((id) => ex.perTask().has(id)), 'the running tasks to end', 20_000);
@@ -84,7 +112,10 @@ export async function diskFullScenario(opts: ScenarioOptions = {}): Promise<Scen
     const list = (await api<{ items: Array<{ id: string; name: string }> }>(orch.url, 'GET', '/v1/constellations')).items;
     const lateSubmitted = list.find((c) => c.name === 'while-full');
     if (lateSubmitted) await tryApi(orch.url, 'POST', `/v1/constellations/${lateSubmitted.id}/cancel`);
-    const after = await submit(orch.url, { name: 'after-full', tasks: { z: { run: ex.command('z', 0) } } });
+    const after = await submit(orch.url, {
+      name: 'after-full',
+      tasks: { z: { run: ex.command('z', 0) } },
+    });
     const afterDone = await waitFinished(() => orch.url, after.id, 30_000);
 
     // Nothing stored is damaged: integrity check, then a restart sees the same state.
@@ -98,9 +129,9 @@ export async function diskFullScenario(opts: ScenarioOptions = {}): Promise<Scen
     const sameBefore = JSON.stringify(tasksOf(reread)) === JSON.stringify(tasksOf(beforeDone));
 
     const facts = {
-      firstSubmit: first.ok ? 'accepted' : `${first.status} ${first.code}`,
+      firstSubmit: first.ok ? `${first.status}${first.value.durability ? ` durability=${first.value.durability}` : ''}` : `${first.status} ${first.code}`,
       degraded: degraded?.detail,
-      secondSubmit: second.ok ? 'accepted' : `${second.status} ${second.code}`,
+      secondSubmit: second.ok ? `${second.status}` : `${second.status} ${second.code}`,
       readableWhileFull: readable.ok,
       heldStates,
       lateSubmitted: Boolean(lateSubmitted),
@@ -117,16 +148,26 @@ export async function diskFullScenario(opts: ScenarioOptions = {}): Promise<Scen
       expectedStates: { succeeded: total },
       ex,
       allowed: total,
-      recovery: { ms: recoveryMs, what: 'space freed → /healthz ok (the engine retries the held batch every second)' },
+      recovery: {
+        ms: recoveryMs,
+        what: 'space freed → /healthz ok (the engine retries the held batch every second)',
+      },
       notes: [
         `while full: first submit → ${facts.firstSubmit}; /healthz → degraded (${facts.degraded ?? 'not seen'}); next submit → ${facts.secondSubmit}; reads still served: ${facts.readableWhileFull}`,
         `running tasks held while full: ${JSON.stringify(heldStates)}, applied once after recovery`,
         lateSubmitted
-          ? 'the submission that failed while full was committed after recovery (its batch was held and retried): a client that retried it would have two constellations'
-          : 'the submission that failed while full was not committed later',
+          ? `the submission that met the full disk (answered ${facts.firstSubmit}) was stored once space returned`
+          : `the submission that met the full disk (answered ${facts.firstSubmit}) was not stored`,
         `after restart: integrity_check ${integrity}, earlier constellation unchanged: ${sameBefore}, held one ${rereadDuring.status}`,
       ],
-      extraOk: Boolean(degraded) && !second.ok && second.code === 'STORE_UNAVAILABLE' && readable.ok && integrity === 'ok' && sameBefore && rereadDuring.status === 'succeeded',
+      extraOk:
+        Boolean(degraded) &&
+        !second.ok &&
+        second.code === 'STORE_UNAVAILABLE' &&
+        readable.ok &&
+        integrity === 'ok' &&
+        sameBefore &&
+        rereadDuring.status === 'succeeded',
       facts,
     });
   } finally {
@@ -135,7 +176,15 @@ export async function diskFullScenario(opts: ScenarioOptions = {}): Promise<Scen
 }
 
 function tasksOf(c: ConstellationView): unknown {
-  return Object.fromEntries(Object.entries(c.tasks).map(([id, t]) => [id, { status: t.status, attempts: t.attempts.map((a) => [a.number, a.deviceId, a.outcome]) }]));
+  return Object.fromEntries(
+    Object.entries(c.tasks).map(([id, t]) => [
+      id,
+      {
+        status: t.status,
+        attempts: t.attempts.map((a) => [a.number, a.deviceId, a.outcome]),
+      },
+    ]),
+  );
 }
 
 function addCounts(a: Record<string, number>, b: Record<string, number>): Record<string, number> {

@@ -44,10 +44,22 @@ export async function orchestratorKillScenario(opts: ScenarioOptions & { kills?:
     let orch = procs.add(await startOrchestrator({ heartbeatMs }));
     const port = Number(new URL(orch.url).port);
     const names = ['k1', 'k2'];
-    for (const name of names) procs.add(startAgent({ server: orch.aipUrl, name, slots: 2, args: ['--reconnect-max-ms', '300'] }));
+    for (const name of names)
+      procs.add(
+        startAgent({
+          server: orch.aipUrl,
+          name,
+          slots: 2,
+          args: ['--reconnect-max-ms', '300'],
+        }),
+      );
     await waitDevices(orch.url, names, 'online');
 
-    const graph = layeredGraph('orchestrator-kill', ex, { layers: opts.quick ? 6 : 10, width: 4, sleep: 0.15 });
+    const graph = layeredGraph('orchestrator-kill', ex, {
+      layers: opts.quick ? 6 : 10,
+      width: 4,
+      sleep: 0.15,
+    });
     const total = Object.keys(graph.tasks).length;
     const c = await submit(orch.url, graph);
     const restartMs: number[] = [];
@@ -77,9 +89,19 @@ export async function orchestratorKillScenario(opts: ScenarioOptions & { kills?:
       expectedStates: { succeeded: total },
       ex,
       allowed: allowedExecutions(graph),
-      recovery: { ms: max(devicesBackMs), what: `kill → all agents online (worst of ${devicesBackMs.length}); kill → /healthz ok ${max(restartMs)} ms` },
+      recovery: {
+        ms: max(devicesBackMs),
+        what: `kill → all agents online (worst of ${devicesBackMs.length}); kill → /healthz ok ${max(restartMs)} ms`,
+      },
       notes: [`constellation ${done.status}`],
-      facts: { kills: restartMs.length, total, constellationStatus: done.status, restartMs, devicesBackMs, seed },
+      facts: {
+        kills: restartMs.length,
+        total,
+        constellationStatus: done.status,
+        restartMs,
+        devicesBackMs,
+        seed,
+      },
     });
   } finally {
     await procs.killAll();

@@ -58,10 +58,21 @@ export async function shortPartitionScenario(opts: PartitionOptions = {}): Promi
     const proxy = await TcpProxy.start(Number(new URL(orch.url).port));
     procs.onCleanup(() => proxy.close());
     const far = procs.add(
-      startAgent({ server: `ws://127.0.0.1:${proxy.port}/v1/aip`, name: 'far', labels: ['p'], slots: 2, args: ['--reconnect-max-ms', '200'] }),
+      startAgent({
+        server: `ws://127.0.0.1:${proxy.port}/v1/aip`,
+        name: 'far',
+        labels: ['p'],
+        slots: 2,
+        args: ['--reconnect-max-ms', '200'],
+      }),
     );
     await waitDevices(orch.url, ['far'], 'online');
-    const graph = layeredGraph('short-partition', ex, { layers: 1, width: 2, sleep: 2, target: { labels: ['p'] } });
+    const graph = layeredGraph('short-partition', ex, {
+      layers: 1,
+      width: 2,
+      sleep: 2,
+      target: { labels: ['p'] },
+    });
     const c = await submit(orch.url, graph);
     await waitFor(async () => runningOn(await getC(orch.url, c.id), 'far', 2), 'both tasks running on far', 20_000);
     const partitionMs = Math.round(hb / 2);
@@ -117,14 +128,38 @@ export async function longPartitionScenario(opts: PartitionOptions = {}): Promis
     procs.onCleanup(() => Promise.all(proxies.map((p) => p.close())).then(() => undefined));
     const via = (p: TcpProxy): string => `ws://127.0.0.1:${p.port}/v1/aip`;
     const reconnect = ['--reconnect-max-ms', '300'];
-    procs.add(startAgent({ server: via(proxies[0] as TcpProxy), name: 'far', labels: ['a'], slots: 2, args: reconnect }));
     procs.add(
-      startAgent({ server: via(proxies[1] as TcpProxy), name: 'leased', labels: ['b'], slots: 2, args: [...reconnect, '--stop-after-disconnect', String(leaseMs)] }),
+      startAgent({
+        server: via(proxies[0] as TcpProxy),
+        name: 'far',
+        labels: ['a'],
+        slots: 2,
+        args: reconnect,
+      }),
+    );
+    procs.add(
+      startAgent({
+        server: via(proxies[1] as TcpProxy),
+        name: 'leased',
+        labels: ['b'],
+        slots: 2,
+        args: [...reconnect, '--stop-after-disconnect', String(leaseMs)],
+      }),
     );
     await waitDevices(orch.url, ['far', 'leased'], 'online');
 
-    const gFar = layeredGraph('long-partition', exFar, { layers: 1, width: 2, sleep: taskSeconds, target: { labels: ['a'] } });
-    const gLeased = layeredGraph('long-partition-leased', exLeased, { layers: 1, width: 2, sleep: taskSeconds, target: { labels: ['b'] } });
+    const gFar = layeredGraph('long-partition', exFar, {
+      layers: 1,
+      width: 2,
+      sleep: taskSeconds,
+      target: { labels: ['a'] },
+    });
+    const gLeased = layeredGraph('long-partition-leased', exLeased, {
+      layers: 1,
+      width: 2,
+      sleep: taskSeconds,
+      target: { labels: ['b'] },
+    });
     const cFar = await submit(orch.url, gFar);
     const cLeased = await submit(orch.url, gLeased);
     await waitFor(
@@ -135,7 +170,14 @@ export async function longPartitionScenario(opts: PartitionOptions = {}): Promis
     const staleBefore = await metric(orch.url, 'orrery_stale_results_total');
     partition(proxies);
     const cutAt = Date.now();
-    procs.add(startAgent({ server: orch.aipUrl, name: 'spare', labels: ['a', 'b'], slots: 4 }));
+    procs.add(
+      startAgent({
+        server: orch.aipUrl,
+        name: 'spare',
+        labels: ['a', 'b'],
+        slots: 4,
+      }),
+    );
     await waitDevices(orch.url, ['far', 'leased'], 'lost', 30_000);
     const lostMs = Date.now() - cutAt;
     // Keep them away until the spare has taken over, then heal.
@@ -151,21 +193,28 @@ export async function longPartitionScenario(opts: PartitionOptions = {}): Promis
     heal(proxies);
     const [doneFar, doneLeased] = await Promise.all([waitFinished(() => orch.url, cFar.id, 60_000), waitFinished(() => orch.url, cLeased.id, 60_000)]);
     // The cut-off agents' own results arrive after the heal: far's when its tasks end, leased's at once (INTERRUPTED).
-    await waitFor(async () => (await metric(orch.url, 'orrery_stale_results_total')) - staleBefore >= 4, 'four stale results', taskSeconds * 1000 + 20_000).catch(
-      () => undefined,
-    );
+    await waitFor(
+      async () => (await metric(orch.url, 'orrery_stale_results_total')) - staleBefore >= 4,
+      'four stale results',
+      taskSeconds * 1000 + 20_000,
+    ).catch(() => undefined);
     const stale = (await metric(orch.url, 'orrery_stale_results_total')) - staleBefore;
     // far's orphaned attempts end their sleep and write their side effect.
-    await waitFor(() => exFar.count >= 4, 'far\'s late side effects', taskSeconds * 1000 + 10_000).catch(() => undefined);
+    await waitFor(() => exFar.count >= 4, "far's late side effects", taskSeconds * 1000 + 10_000).catch(() => undefined);
     await waitDevices(orch.url, ['far', 'leased'], 'online', 20_000).catch(() => undefined);
 
     const shape = (c: ConstellationView) =>
-      Object.fromEntries(Object.entries(c.tasks).map(([id, t]) => [id, t.attempts.map((a) => `${a.deviceId.replace('dev-', '')}:${a.outcome ?? '-'}`).join(' ')]));
+      Object.fromEntries(
+        Object.entries(c.tasks).map(([id, t]) => [id, t.attempts.map((a) => `${a.deviceId.replace('dev-', '')}:${a.outcome ?? '-'}`).join(' ')]),
+      );
     const succeededOnce = (c: ConstellationView) => Object.values(c.tasks).every((t) => t.attempts.filter((a) => a.outcome === 'succeeded').length === 1);
     const firstLost = (c: ConstellationView, dev: string) =>
       Object.values(c.tasks).every((t) => t.attempts[0]?.deviceId === `dev-${dev}` && t.attempts[0]?.outcome === 'lost');
     const common = {
-      recovery: { ms: lostMs, what: `cut → device lost (heartbeat ${hb} ms, lost after ${lostAfter} ms); partition held ${partitionMs} ms` },
+      recovery: {
+        ms: lostMs,
+        what: `cut → device lost (heartbeat ${hb} ms, lost after ${lostAfter} ms); partition held ${partitionMs} ms`,
+      },
     };
     return [
       report({
@@ -184,7 +233,13 @@ export async function longPartitionScenario(opts: PartitionOptions = {}): Promis
           `side effects: ${exFar.count} for 2 tasks (the cut-off agent finished its copies: at-least-once)`,
         ],
         extraOk: succeededOnce(doneFar) && firstLost(doneFar, 'far'),
-        facts: { attempts: shape(doneFar), stale, succeededOnce: succeededOnce(doneFar), firstLost: firstLost(doneFar, 'far'), lostMs },
+        facts: {
+          attempts: shape(doneFar),
+          stale,
+          succeededOnce: succeededOnce(doneFar),
+          firstLost: firstLost(doneFar, 'far'),
+          lostMs,
+        },
       }),
       report({
         id: 'c3',
@@ -197,7 +252,12 @@ export async function longPartitionScenario(opts: PartitionOptions = {}): Promis
         ...common,
         notes: [`attempts: ${JSON.stringify(shape(doneLeased))}`, `side effects: ${exLeased.count} for 2 tasks (killed before the orchestrator gave up on it)`],
         extraOk: succeededOnce(doneLeased) && firstLost(doneLeased, 'leased'),
-        facts: { attempts: shape(doneLeased), stale, succeededOnce: succeededOnce(doneLeased), firstLost: firstLost(doneLeased, 'leased') },
+        facts: {
+          attempts: shape(doneLeased),
+          stale,
+          succeededOnce: succeededOnce(doneLeased),
+          firstLost: firstLost(doneLeased, 'leased'),
+        },
       }),
     ];
   } finally {
