@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Constellation, TaskState } from '../src/api/types.js';
-import { adoptNewer, applyTaskEvent, mergeBufferedEvents } from '../src/state/use-constellation.js';
+import { adoptNewer, applyTaskEvent, applyTaskEvents, mergeBufferedEvents } from '../src/state/use-constellation.js';
 import { parseRoute, routeHash } from '../src/state/use-route.js';
 import { describeOperation } from '../src/components/history-view.js';
 import { summaryOf } from '../src/state/summary.js';
@@ -68,6 +68,29 @@ describe('applyTaskEvent', () => {
         outputs: {},
       }),
     ).toBe(c);
+  });
+});
+
+describe('applyTaskEvents', () => {
+  it('applies a burst in order with one new task map and no new structure', () => {
+    const ev = (taskId: string, status: 'running' | 'succeeded') => ({
+      constellationId: 'c1',
+      taskId,
+      status,
+      attempts: [],
+      outputs: {},
+    });
+    const next = applyTaskEvents(c, [
+      ev('a', 'running'),
+      ev('zz', 'running'),
+      ev('a', 'succeeded'),
+      ev('b', 'running'),
+    ]);
+    expect(next.tasks.a?.status).toBe('succeeded');
+    expect(next.tasks.b?.status).toBe('running');
+    expect(next.tasks.zz).toBeUndefined();
+    expect(next.dependencies).toBe(c.dependencies);
+    expect(applyTaskEvents(c, [])).toBe(c);
   });
 });
 

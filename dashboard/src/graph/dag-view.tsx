@@ -15,6 +15,10 @@ const KINDS = ['success', 'completion', 'failure', 'condition'] as const;
 /** The live DAG: positions come from a layout memoised on structure, colours from live status. */
 export function DagView({ constellation, devices, selectedTaskId, onSelectTask }: Props) {
   const svgRef = useRef<SVGSVGElement>(null);
+  // Tasks and names change only through edits, which bump the revision (or
+  // arrive as a refetch with a new dependency list), so status updates skip
+  // this and the structure key entirely.
+  // biome-ignore lint/correctness/useExhaustiveDependencies: revision and dependencies stand for the structure of tasks
   const input = useMemo(
     () => ({
       tasks: Object.entries(constellation.tasks).map(([id, t]) => ({
@@ -23,9 +27,9 @@ export function DagView({ constellation, devices, selectedTaskId, onSelectTask }
       })),
       dependencies: constellation.dependencies,
     }),
-    [constellation.tasks, constellation.dependencies],
+    [constellation.id, constellation.revision, constellation.dependencies],
   );
-  const key = structureKey(input);
+  const key = useMemo(() => structureKey(input), [input]);
   // Only a structural change re-runs dagre; status updates keep every position.
   // biome-ignore lint/correctness/useExhaustiveDependencies: key captures the structure of input
   const layout: GraphLayout = useMemo(() => layoutGraph(input), [key]);

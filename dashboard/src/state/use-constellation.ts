@@ -14,22 +14,30 @@ export interface ConstellationHandle {
 
 /** Applies a `task` event to a constellation without touching its structure. */
 export function applyTaskEvent(c: Constellation, ev: TaskEvent): Constellation {
-  const task = c.tasks[ev.taskId];
-  if (!task) return c; // unknown task: an edit added it; the `edit` event triggers a refetch
-  return {
-    ...c,
-    tasks: {
-      ...c.tasks,
-      [ev.taskId]: {
-        ...task,
-        status: ev.status,
-        attempts: ev.attempts ?? task.attempts,
-        outputs: ev.outputs ?? task.outputs,
-        waitingReason: ev.waitingReason,
-        progress: ev.progress,
-      },
-    },
-  };
+  return applyTaskEvents(c, [ev]);
+}
+
+/**
+ * Applies task events in order with one copy of the task map, so a burst of
+ * events costs one update. Unknown tasks are skipped: an edit added them, and
+ * its `edit` event triggers a refetch.
+ */
+export function applyTaskEvents(c: Constellation, events: Iterable<TaskEvent>): Constellation {
+  let tasks: Constellation['tasks'] | null = null;
+  for (const ev of events) {
+    const task = (tasks ?? c.tasks)[ev.taskId];
+    if (!task) continue;
+    tasks ??= { ...c.tasks };
+    tasks[ev.taskId] = {
+      ...task,
+      status: ev.status,
+      attempts: ev.attempts ?? task.attempts,
+      outputs: ev.outputs ?? task.outputs,
+      waitingReason: ev.waitingReason,
+      progress: ev.progress,
+    };
+  }
+  return tasks ? { ...c, tasks } : c;
 }
 
 /** The selected constellation, kept live from SSE `task`, `edit` and `constellation` events. */
@@ -92,6 +100,19 @@ export function useConstellation(id: string | null): ConstellationHandle {
   idRef.current = id;
   // Task events seen while a fetch is in flight; merged into its answer.
   const buffered = useRef<TaskEvent[] | null>(null);
+  // Live task events are coalesced per task (each carries the task's whole
+  // state) and applied once per animation frame: a burst of thousands of
+  // events costs one render, and a hidden tab queues at most one per task.
+  const queued = useRef(new Map<string, TaskEvent>());
+  const frame = useRef<number | null>(null);
+  /** Takes the queued live events (and cancels their pending frame). */
+  const drainQueue = useCallback((): TaskEvent[] => {
+    if (frame.current !== null) cancelAnimationFrame(frame.current);
+    frame.current = null;
+    const events = [...queued.current.values()];
+    queued.current.clear();
+    return events;
+  }, []);
 
   const refresh = useCallback(() => {
     const want = idRef.current;
@@ -102,6 +123,9 @@ export function useConstellation(id: string | null): ConstellationHandle {
       .getConstellation(want)
       .then((c) => {
         if (idRef.current !== want) return; // the user moved on meanwhile
+        // Queued events either predate the fetch (the answer supersedes them)
+        // or arrived during it (they are in `buffered` and merged here).
+        drainQueue();
         setData(mergeBufferedEvents(c, buffered.current ?? []));
         setError(null);
       })
@@ -112,25 +136,38 @@ export function useConstellation(id: string | null): ConstellationHandle {
         buffered.current = null;
         setLoading(false);
       });
-  }, []);
+  }, [drainQueue]);
 
-  const adopt = useCallback((c: Constellation) => {
-    if (c.id !== idRef.current) return;
-    setData((prev) => adoptNewer(prev, c));
-  }, []);
+  const adopt = useCallback(
+    (c: Constellation) => {
+      if (c.id !== idRef.current) return;
+      // Apply what is queued first, so an older queued event cannot land on top of the answer.
+      const events = drainQueue();
+      setData((prev) => adoptNewer(prev ? applyTaskEvents(prev, events) : prev, c));
+    },
+    [drainQueue],
+  );
 
   useEffect(() => {
+    drainQueue();
     setData(null);
     setError(null);
     if (id) refresh();
-  }, [id, refresh]);
+  }, [id, refresh, drainQueue]);
 
   useHubEvent('resync', refresh);
+  const flush = useCallback(() => {
+    const events = drainQueue();
+    // SSE delivers in order, so a live event always replaces what is shown.
+    setData((prev) => (prev ? applyTaskEvents(prev, events) : prev));
+  }, [drainQueue]);
+  useEffect(() => () => void drainQueue(), [drainQueue]);
   useHubEvent('task', (ev) => {
     if (ev.constellationId !== idRef.current) return;
     buffered.current?.push(ev);
-    // SSE delivers in order, so a live event always replaces what is shown.
-    setData((prev) => (prev ? applyTaskEvent(prev, ev) : prev));
+    queued.current.delete(ev.taskId); // re-insert so the map keeps arrival order
+    queued.current.set(ev.taskId, ev);
+    frame.current ??= requestAnimationFrame(flush);
   });
   useHubEvent('edit', (ev) => {
     if (ev.constellationId !== idRef.current) return;
