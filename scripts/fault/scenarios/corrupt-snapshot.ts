@@ -6,6 +6,7 @@
 // Variant: both snapshots damaged after compaction: the journal alone is no
 // longer the whole story, so the orchestrator must refuse to start
 // (STORE_CORRUPT) rather than come up with a partial state.
+import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { startAgent, startOrchestrator, waitFor } from '../../testing/stack.js';
@@ -20,6 +21,7 @@ import {
   report,
   type ScenarioOptions,
   type ScenarioReport,
+  sleep,
   submit,
   waitDevices,
   waitFinished,
@@ -47,6 +49,17 @@ function damageSnapshot(dataDir: string, seq: number): void {
   const db = new Database(join(dataDir, 'orrery.db'), { fileMustExist: true });
   try {
     db.prepare('UPDATE snapshots SET data = substr(data, 1, length(data) - 16) || \'"bitrot-bitrot"}}\' WHERE seq = ?').run(seq);
+  } finally {
+    db.close();
+  }
+}
+
+/** Every retained snapshot with whether its checksum verifies. */
+function snapshotHealth(dataDir: string): Array<{ seq: number; valid: boolean }> {
+  const db = new Database(join(dataDir, 'orrery.db'), { readonly: true, fileMustExist: true });
+  try {
+    const rows = db.prepare('SELECT seq, checksum, data FROM snapshots ORDER BY seq').all() as Array<{ seq: number; checksum: string; data: string }>;
+    return rows.map((r) => ({ seq: r.seq, valid: createHash('sha256').update(r.data).digest('hex') === r.checksum }));
   } finally {
     db.close();
   }
@@ -124,11 +137,24 @@ export async function corruptSnapshotScenario(opts: ScenarioOptions = {}): Promi
       }),
     );
     const restartMs = Date.now() - t0;
-    const from = recoveredFrom(orch.output());
+    // The log reaches us through a pipe, possibly after server.json appeared.
+    const restarted = orch;
+    const from = await waitFor(() => recoveredFrom(restarted.output()), 'the recovery log line', 10_000).catch(() => undefined);
     const warned = orch.output().includes('snapshot checksum mismatch');
     const firstAgain = await getConstellation(orch.url, first.id);
     const secondDone = await waitFinished(() => orch.url, second.id, 60_000);
     const intact = view(firstAgain) === view(first);
+    // Which snapshots are kept after the fallback, and do they verify?
+    await sleep(500);
+    const kept = snapshotHealth(orch.dataDir);
+    const snapshotWarnings = orch
+      .output()
+      .split('\n')
+      .filter((l) => l.includes('snapshot') && /"level":(40|50)/.test(l))
+      .map((l) => {
+        const j = JSON.parse(l) as { msg?: string; seq?: number };
+        return `${j.msg ?? ''}${j.seq !== undefined ? ` (seq ${j.seq})` : ''}`;
+      });
 
     // Variant: both retained snapshots damaged.
     await orch.kill('SIGKILL');
@@ -167,6 +193,7 @@ export async function corruptSnapshotScenario(opts: ScenarioOptions = {}): Promi
           what: 'restart → serving (snapshot fallback + replay)',
         },
         notes: [
+          `snapshots kept after the restart: ${kept.map((k) => `${k.seq}${k.valid ? '' : ' (damaged)'}`).join(', ')}; warnings: ${JSON.stringify(snapshotWarnings)}`,
           `recovered from snapshot seq ${from} (newest ${newest} damaged, older ${older}); checksum warning logged: ${warned}`,
           `finished graph unchanged after restart: ${intact}; graph running at the kill: ${secondDone.status}`,
         ],
