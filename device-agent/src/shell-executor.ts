@@ -230,10 +230,12 @@ class ShellAttempt implements RunningAttempt {
       if (this.hooks.onProgress) this.scanProgress(data);
     }
     const room = this.limits.maxForward - this.forwarded;
-    if (room <= 0) return;
-    const slice = data.length <= room ? data : data.subarray(0, room);
-    this.forwarded += slice.length;
-    this.hooks.onOutput?.(stream, slice, offset);
+    const slice = data.length <= room ? data : data.subarray(0, Math.max(0, room));
+    if (slice.length > 0) {
+      this.forwarded += slice.length;
+      this.hooks.onOutput?.(stream, slice, offset);
+    }
+    // Noted on the first byte dropped, whether or not a chunk filled the cap exactly.
     if (slice.length < data.length && !this.truncatedNoted) {
       this.truncatedNoted = true;
       this.note(`output truncated: ${this.limits.maxForward} bytes forwarded, the rest of this attempt's output is dropped`);
