@@ -26,10 +26,13 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
+/** The built dashboard: inside an installed package, or beside it in the repository. */
 function defaultDashboardDir(): string | undefined {
   const here = dirname(fileURLToPath(import.meta.url));
-  const candidate = resolve(here, '../../../dashboard/dist');
-  return existsSync(join(candidate, 'index.html')) ? candidate : undefined;
+  for (const candidate of [resolve(here, '../../dashboard-dist'), resolve(here, '../../../dashboard/dist')]) {
+    if (existsSync(join(candidate, 'index.html'))) return candidate;
+  }
+  return undefined;
 }
 
 export async function startServer(opts: ServerOptions): Promise<RunningServer> {
