@@ -4,6 +4,7 @@ import { adoptNewer, applyTaskEvent, applyTaskEvents, mergeBufferedEvents } from
 import { parseRoute, routeHash } from '../src/state/use-route.js';
 import { describeOperation } from '../src/components/history-view.js';
 import { summaryOf } from '../src/state/summary.js';
+import { upsertSummaries } from '../src/state/use-constellation-list.js';
 
 function task(id: string): TaskState {
   return {
@@ -184,5 +185,27 @@ describe('describeOperation', () => {
       'add_dependency a → b (failure)',
     );
     expect(describeOperation({ op: 'remove_dependency', from: 'a', to: 'b' })).toBe('remove_dependency a → b');
+  });
+});
+
+describe('upsertSummaries', () => {
+  const s = (id: string, createdAt: number, revision = 1, status: 'running' | 'succeeded' = 'running') => ({
+    id,
+    name: id,
+    status,
+    revision,
+    owner: 'local',
+    createdAt,
+    updatedAt: createdAt,
+    counts: {},
+  });
+
+  it('keeps newest first, replaces by id, and never goes back in revision', () => {
+    let list = upsertSummaries([], [s('old', 1), s('new', 2)]);
+    expect(list.map((c) => c.id)).toEqual(['new', 'old']);
+    list = upsertSummaries(list, [s('old', 1, 3, 'succeeded')]);
+    expect(list.find((c) => c.id === 'old')?.status).toBe('succeeded');
+    const stale = upsertSummaries(list, [s('old', 1, 2, 'running')]);
+    expect(stale).toBe(list);
   });
 });

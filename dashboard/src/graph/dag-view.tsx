@@ -99,6 +99,7 @@ export function DagView({ constellation, devices, selectedTaskId, onSelectTask }
           {[...layout.nodes.values()].map((n) => {
             const task = constellation.tasks[n.id];
             if (!task) return null;
+            const last = task.attempts[task.attempts.length - 1];
             return (
               <TaskNode
                 key={n.id}
@@ -108,7 +109,7 @@ export function DagView({ constellation, devices, selectedTaskId, onSelectTask }
                 y={n.y - n.height / 2}
                 width={n.width}
                 height={n.height}
-                devices={devices}
+                deviceName={last ? (devices.get(last.deviceId)?.name ?? last.deviceId) : null}
                 selected={n.id === selectedTaskId}
                 onSelect={selectNode}
               />
@@ -147,19 +148,18 @@ interface NodeProps {
   y: number;
   width: number;
   height: number;
-  devices: ReadonlyMap<string, DeviceView>;
+  /** The device of the latest attempt (a string, so device updates do not re-render every node). */
+  deviceName: string | null;
   selected: boolean;
   onSelect: (id: string) => void;
 }
 
 // Memoised: a task event changes one task object, so only that node re-renders.
-const TaskNode = memo(function TaskNode({ id, task, x, y, width, height, devices, selected, onSelect }: NodeProps) {
+const TaskNode = memo(function TaskNode({ id, task, x, y, width, height, deviceName, selected, onSelect }: NodeProps) {
   const onClick = () => onSelect(id);
-  const last = task.attempts[task.attempts.length - 1];
-  const device = last ? (devices.get(last.deviceId)?.name ?? last.deviceId) : null;
   let detail: string = task.status.replace('_', ' ');
   if (task.attempts.length > 1) detail += ` · #${task.attempts.length}`;
-  if (device && task.status !== 'pending' && task.status !== 'ready') detail += ` · ${device}`;
+  if (deviceName && task.status !== 'pending' && task.status !== 'ready') detail += ` · ${deviceName}`;
   else if (task.waitingReason && task.status === 'ready') detail += ' · waiting';
   const progress = task.status === 'running' && task.progress ? Math.max(0, Math.min(1, task.progress.fraction)) : null;
   return (

@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useState } from 'react';
 import { api } from '../api/client.js';
 import type { ConstellationSummary } from '../api/types.js';
+import { useFrameBatch } from './use-frame-batch.js';
 import { useHubEvent } from './use-hub.js';
 
 export interface ConstellationList {
@@ -13,6 +14,22 @@ export interface ConstellationList {
 
 function newestFirst(a: ConstellationSummary, b: ConstellationSummary): number {
   return b.createdAt - a.createdAt || b.id.localeCompare(a.id);
+}
+
+/** Inserts or replaces summaries, newest first; never goes back in revision (events may race a fetch). */
+export function upsertSummaries(
+  prev: ConstellationSummary[],
+  summaries: ConstellationSummary[],
+): ConstellationSummary[] {
+  const byId = new Map(prev.map((c) => [c.id, c]));
+  let changed = false;
+  for (const s of summaries) {
+    const cur = byId.get(s.id);
+    if (cur && cur.revision > s.revision) continue;
+    byId.set(s.id, s);
+    changed = true;
+  }
+  return changed ? [...byId.values()].sort(newestFirst) : prev;
 }
 
 export function useConstellationList(): ConstellationList {
@@ -29,19 +46,15 @@ export function useConstellationList(): ConstellationList {
       .catch((err: Error) => setError(err.message));
   }, []);
 
-  const upsert = useCallback((summary: ConstellationSummary) => {
-    setItems((prev) => {
-      const i = prev.findIndex((c) => c.id === summary.id);
-      // Events may arrive out of order with a fetch; never go back in revision.
-      if (i >= 0 && (prev[i]?.revision ?? 0) > summary.revision) return prev;
-      const next = i >= 0 ? prev.map((c, j) => (j === i ? summary : c)) : [...prev, summary];
-      return next.sort(newestFirst);
-    });
+  const upsertMany = useCallback((summaries: ConstellationSummary[]) => {
+    setItems((prev) => upsertSummaries(prev, summaries));
   }, []);
+  const upsert = useCallback((summary: ConstellationSummary) => upsertMany([summary]), [upsertMany]);
+  const queue = useFrameBatch((s: ConstellationSummary) => s.id, upsertMany);
 
   useEffect(refresh, [refresh]);
   useHubEvent('resync', refresh);
-  useHubEvent('constellation', upsert);
+  useHubEvent('constellation', queue);
 
   return { items, error, refresh, upsert };
 }

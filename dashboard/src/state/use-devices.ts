@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useMemo, useState } from 'react';
 import { api } from '../api/client.js';
 import type { DeviceView } from '../api/types.js';
+import { useFrameBatch } from './use-frame-batch.js';
 import { useHubEvent } from './use-hub.js';
 
 export interface Devices {
@@ -25,16 +26,19 @@ export function useDevices(): Devices {
       .catch((err: Error) => setError(err.message));
   }, []);
 
-  const upsert = useCallback((device: DeviceView) => {
+  const upsertMany = useCallback((devices: DeviceView[]) => {
     setItems((prev) => {
-      const i = prev.findIndex((d) => d.id === device.id);
-      return i >= 0 ? prev.map((d, j) => (j === i ? device : d)) : [...prev, device];
+      const byId = new Map(prev.map((d) => [d.id, d]));
+      for (const d of devices) byId.set(d.id, d);
+      return [...byId.values()];
     });
   }, []);
+  const upsert = useCallback((device: DeviceView) => upsertMany([device]), [upsertMany]);
+  const queue = useFrameBatch((d: DeviceView) => d.id, upsertMany);
 
   useEffect(refresh, [refresh]);
   useHubEvent('resync', refresh);
-  useHubEvent('device', upsert);
+  useHubEvent('device', queue);
 
   const byId = useMemo(() => new Map(items.map((d) => [d.id, d])), [items]);
   return { items, byId, error, refresh, upsert };
