@@ -119,8 +119,8 @@ describe('dashboard in a browser against a real orchestrator and agents', () => 
     await page.waitForSelector('[data-testid="constellation-status"][data-status="failed"]');
 
     const id = decodeURIComponent(page.url().split('#/c/')[1]!.split('/')[0]!);
-    const item = page.locator(`[data-testid="constellation-item-${id}"]`);
-    await expect(item.getAttribute('data-status')).resolves.toBe('failed');
+    // The sidebar learns the final status from the `constellation` SSE events.
+    const item = await page.waitForSelector(`[data-testid="constellation-item-${id}"][data-status="failed"]`);
     expect(await item.textContent()).toContain('dashboard-e2e');
   });
 
