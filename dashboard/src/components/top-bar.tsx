@@ -1,5 +1,4 @@
 import { useState, useSyncExternalStore } from 'react';
-import { hub } from '../api/event-hub.js';
 import { getToken, isAuthRequired, setToken, subscribeAuth } from '../api/token-store.js';
 import { useConnectionState } from '../state/use-hub.js';
 import type { Route } from '../state/use-route.js';
@@ -80,8 +79,7 @@ function TokenField({ authRequired }: { authRequired: boolean }) {
   const save = () => {
     setToken(value);
     setValue('');
-    hub.restart();
-    // Everything on screen was fetched without the token; start over cleanly.
+    // Everything on screen (and the event stream) was opened without the token; start over cleanly.
     window.location.reload();
   };
   if (has && !authRequired) {
