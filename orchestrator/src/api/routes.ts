@@ -1,7 +1,7 @@
 // The /v1 routes: thin translations from HTTP to OrchestratorService calls.
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { OrreryError } from '../errors.js';
-import type { EditBatch } from '../model/types.js';
+import type { Constellation, EditBatch } from '../model/types.js';
 import type { AdminService, OrchestratorService, Planner, Role } from './service.js';
 
 type Params = { id: string; task: string };
@@ -9,9 +9,11 @@ type Params = { id: string; task: string };
 /** A change held in memory while the journal cannot be written (see EngineService.afterCommit). */
 const isHeld = (c: unknown): boolean => (c as { durability?: string }).durability === 'held';
 
-function heldAware<T>(reply: FastifyReply, body: T): T {
-  if (isHeld(body)) reply.code(202);
-  return body;
+/** The answer to a write: 202 when held; only the summary when the client sent Prefer: return=minimal (RFC 7240). */
+function answerWrite(service: OrchestratorService, req: FastifyRequest, reply: FastifyReply, c: Constellation): unknown {
+  if (isHeld(c)) reply.code(202);
+  if (!/return=minimal/.test(String(req.headers.prefer ?? ''))) return c;
+  return { ...service.summary(c.id), ...(isHeld(c) ? { durability: 'held' } : {}) };
 }
 
 export function registerRoutes(
@@ -35,7 +37,8 @@ export function registerRoutes(
           ...(inputs ? { inputs } : {}),
         })
       : service.submit(body, { owner: req.principal }));
-    return reply.code(isHeld(created) ? 202 : 201).send(created);
+    reply.header('location', `/v1/constellations/${created.id}`).code(201);
+    return answerWrite(service, req, reply, created);
   });
 
   app.get('/v1/constellations', async () => ({ items: service.list() }));
@@ -49,17 +52,17 @@ export function registerRoutes(
         hint: 'Read the current revision with GET /v1/constellations/:id',
       });
     }
-    return heldAware(reply, await service.edit(req.params.id, batch, req.principal));
+    return answerWrite(service, req, reply, await service.edit(req.params.id, batch, req.principal));
   });
 
   for (const action of ['cancel', 'pause', 'resume'] as const) {
     app.post<{ Params: Params }>(`/v1/constellations/:id/${action}`, async (req, reply) =>
-      heldAware(reply, await service[action](req.params.id, req.principal)),
+      answerWrite(service, req, reply, await service[action](req.params.id, req.principal)),
     );
   }
 
   app.post<{ Params: Params }>('/v1/constellations/:id/tasks/:task/retry', async (req, reply) =>
-    heldAware(reply, await service.retryTask(req.params.id, req.params.task, req.principal)),
+    answerWrite(service, req, reply, await service.retryTask(req.params.id, req.params.task, req.principal)),
   );
 
   app.get<{ Params: Params; Querystring: { attempt?: string } }>('/v1/constellations/:id/tasks/:task/logs', async (req, reply) => {

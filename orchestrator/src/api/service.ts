@@ -19,6 +19,7 @@ export interface OrchestratorService {
     opts: { owner: string; source?: string; format?: 'yaml' | 'json'; inputs?: Record<string, string> },
   ): Promise<Constellation>;
   list(): ConstellationSummary[];
+  summary(id: string): ConstellationSummary;
   get(id: string): Constellation;
   edit(id: string, batch: EditBatch, author: string): Promise<Constellation>;
   history(id: string): EditRecordView[];

@@ -28,12 +28,12 @@ export class ApiClient {
     return { ...(this.token ? { authorization: `Bearer ${this.token}` } : {}), ...extra };
   }
 
-  async request<T>(method: string, path: string, body?: unknown): Promise<T> {
+  async request<T>(method: string, path: string, body?: unknown, extraHeaders: Record<string, string> = {}): Promise<T> {
     let res: Response;
     try {
       res = await fetch(new URL(path, this.baseUrl), {
         method,
-        headers: this.headers(body === undefined ? {} : { 'content-type': 'application/json' }),
+        headers: this.headers({ ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...extraHeaders }),
         body: body === undefined ? undefined : JSON.stringify(body),
       });
     } catch (err) {
@@ -61,6 +61,11 @@ export class ApiClient {
 
   submit(doc: unknown): Promise<Constellation> {
     return this.request('POST', '/v1/constellations', doc);
+  }
+
+  /** Submits and gets only the summary back (a big graph's full answer is tens of MB). */
+  submitMinimal(doc: unknown): Promise<ConstellationSummary> {
+    return this.request('POST', '/v1/constellations', doc, { prefer: 'return=minimal' });
   }
   get(id: string): Promise<Constellation> {
     return this.request('GET', `/v1/constellations/${encodeURIComponent(id)}`);

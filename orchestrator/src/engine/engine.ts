@@ -131,6 +131,8 @@ export class Engine {
     const event = { type, at: this.now(), data } as EngineEvent<T> as AnyEngineEvent;
     const applied = this.state.applyEvent(event);
     if (applied.rejected) return applied;
+    // A new constellation's counts are built from its changes (all from null).
+    if (type === 'constellation.submitted' && applied.constellation) this.counts.set(applied.constellation.id, {});
     this.batch.push({ type, constellationId: (data as { id?: string }).id, at: event.at, data });
     if (applied.constellation) this.react(applied.constellation, applied.changes, applied.statusChanged);
     this.scheduleFlush();

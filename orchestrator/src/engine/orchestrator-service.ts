@@ -58,6 +58,12 @@ export class EngineService implements OrchestratorService, AdminService {
     return [...this.engine.state.constellations.values()].map((c) => this.engine.summary(c)).sort((a, b) => b.createdAt - a.createdAt);
   }
 
+  summary(id: string): ConstellationSummary {
+    const c = this.engine.state.constellations.get(id);
+    if (!c) throw notFound('constellation', id);
+    return this.engine.summary(c);
+  }
+
   get(id: string): Constellation {
     const c = this.engine.state.constellations.get(id);
     if (!c) throw notFound('constellation', id);

@@ -92,11 +92,11 @@ function netChanges(changes: TaskChange[]): TaskChange[] {
 
 /**
  * A batch that undoes `record`, to be applied at `revision`; null when the
- * record touched tasks that had started (it cannot be undone). Applying it
+ * record touched tasks that had started (it cannot be undone) or changed nothing. Applying it
  * re-validates everything, so it fails cleanly if tasks started since.
  */
 export function invertEdit(record: EditRecord, revision: number, author?: string): EditBatch | null {
-  if (!record.inverse) return null;
+  if (!record.inverse || record.inverse.length === 0) return null;
   const batch: EditBatch = {
     revision,
     operations: structuredClone(record.inverse) as EditOperation[],

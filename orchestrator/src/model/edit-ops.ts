@@ -45,6 +45,16 @@ function notStarted(id: string, t: TaskState, what: string): void {
   }
 }
 
+/**
+ * Edges into a task may change while it is pending or ready, and once it is
+ * skipped or cancelled (it just keeps its verdict); not while it runs or
+ * after it produced a result.
+ */
+function edgesMayChange(id: string, t: TaskState, what: string): void {
+  if (t.status === 'pending' || t.status === 'ready' || t.status === 'skipped' || t.status === 'cancelled') return;
+  throw new EditRejection('EDIT_TASK_STARTED', `cannot ${what} task ${id}: it is ${t.status}`);
+}
+
 function refGraph(m: Mutation): RefGraph {
   return {
     inputs: m.c.inputs,
@@ -192,7 +202,8 @@ function addTask(m: Mutation, op: Extract<EditOperation, { op: 'add_task' }>, ct
 
 function removeTask(m: Mutation, op: Extract<EditOperation, { op: 'remove_task' }>, ctx: OpContext): void {
   const t = existing(m, op.taskId);
-  notStarted(op.taskId, t, 'remove');
+  // Skipped tasks never ran, so they may go too (and undoing an add_task needs it).
+  if (t.status !== 'skipped') notStarted(op.taskId, t, 'remove');
   const links = linksOf(m.idx, op.taskId);
   const ins = [...links.in];
   const outs = [...links.out];
@@ -206,12 +217,19 @@ function removeTask(m: Mutation, op: Extract<EditOperation, { op: 'remove_task' 
     outs.map((d) => d.to),
     true,
   );
+  // A task that ran before (and was requeued) cannot get its attempts back,
+  // and edges into dependents that started cannot be put back.
+  if (t.attempts.length > 0 || outs.some((d) => !['pending', 'ready', 'skipped', 'cancelled'].includes(m.task(d.to)!.status))) {
+    ctx.inverse = null;
+  }
   ctx.inverse?.push([
     {
       op: 'add_task',
       task: t.spec,
       needs: ins.map((d) => (d.condition !== undefined ? { from: d.from, kind: d.kind, condition: d.condition } : { from: d.from, kind: d.kind })),
     },
+    // Re-skip before re-linking dependents, so they get the verdict they had.
+    ...(t.status === 'skipped' ? [{ op: 'skip_task', taskId: op.taskId } as EditOperation] : []),
     ...outs.map((d): EditOperation => ({ op: 'add_dependency', dependency: d })),
   ]);
 }
@@ -238,7 +256,7 @@ function addDependency(m: Mutation, op: Extract<EditOperation, { op: 'add_depend
   const toId = d.to as string;
   if (from === toId) throw new EditRejection('EDIT_CYCLE', `task ${from} cannot depend on itself`, [from, from]);
   if (edgeOf(m.idx, from, toId)) throw new EditRejection('EDIT_INVALID', `dependency ${from} -> ${toId} already exists`);
-  notStarted(toId, to, 'add a dependency to');
+  edgesMayChange(toId, to, 'add a dependency to');
   const dep = makeDependency(from, toId, d.kind, d.condition);
   // Incremental cycle check: does `to` already reach `from`?
   const back = findPath(m, toId, from);
@@ -249,7 +267,9 @@ function addDependency(m: Mutation, op: Extract<EditOperation, { op: 'add_depend
   m.insertEdge(dep);
   deferRefCheck(ctx, [toId], false);
   evaluatePending(m, toId);
-  ctx.inverse?.push([{ op: 'remove_dependency', from, to: toId }]);
+  const skippedNow = to.status !== 'skipped' && m.task(toId)!.status === 'skipped';
+  // Undoing an edge that skipped its target also has to bring the target back.
+  ctx.inverse?.push([{ op: 'remove_dependency', from, to: toId }, ...(skippedNow ? [{ op: 'retry_task', taskId: toId } as EditOperation] : [])]);
 }
 
 function removeDependency(m: Mutation, op: Extract<EditOperation, { op: 'remove_dependency' }>, ctx: OpContext): void {
@@ -257,7 +277,7 @@ function removeDependency(m: Mutation, op: Extract<EditOperation, { op: 'remove_
   const to = existing(m, op.to);
   const dep = edgeOf(m.idx, op.from, op.to);
   if (!dep) throw new EditRejection('EDIT_INVALID', `no dependency ${op.from} -> ${op.to}`);
-  notStarted(op.to, to, 'remove a dependency of');
+  edgesMayChange(op.to, to, 'remove a dependency of');
   m.deleteEdge(op.from, op.to);
   evaluatePending(m, op.to);
   deferRefCheck(ctx, [op.to], true);
@@ -287,22 +307,28 @@ function retryTask(m: Mutation, op: Extract<EditOperation, { op: 'retry_task' }>
   }
   const unmet = linksOf(m.idx, op.taskId).unmet;
   const next: TaskState = {
-    ...withoutFields(t, 'waitingReason', 'notBefore', 'progress', 'retryBase'),
+    ...withoutFields(t, 'waitingReason', 'notBefore', 'progress', 'retryBase', 'skippedBy'),
     status: unmet === 0 ? 'ready' : 'pending',
     outputs: {},
   };
   if (t.attempts.length > 0) next.retryBase = t.attempts.length;
   m.setTask(op.taskId, next, { reason: 'retried by edit' });
   reviveDependents(m, op.taskId);
-  if (t.attempts.length > 0 || t.status !== 'skipped') ctx.inverse = null;
+  // Only a manual skip can be put back exactly (a dependency verdict cannot).
+  if (t.attempts.length > 0 || t.status !== 'skipped' || t.skippedBy !== 'edit') ctx.inverse = null;
   else ctx.inverse?.push([{ op: 'skip_task', taskId: op.taskId }]);
 }
 
 function skipTask(m: Mutation, op: Extract<EditOperation, { op: 'skip_task' }>, ctx: OpContext): void {
   const t = existing(m, op.taskId);
+  if (t.status === 'skipped') return; // idempotent
   if (isTerminal(t.status)) throw new EditRejection('EDIT_TERMINAL', `task ${op.taskId} is already ${t.status}`);
   notStarted(op.taskId, t, 'skip');
-  m.setTask(op.taskId, { ...withoutFields(t, 'waitingReason', 'notBefore', 'progress'), status: 'skipped' }, { reason: 'skipped by edit' });
+  m.setTask(
+    op.taskId,
+    { ...withoutFields(t, 'waitingReason', 'notBefore', 'progress'), status: 'skipped', skippedBy: 'edit' },
+    { reason: 'skipped by edit' },
+  );
   settleDependents(m, [op.taskId]);
   ctx.inverse?.push([{ op: 'retry_task', taskId: op.taskId }]);
 }

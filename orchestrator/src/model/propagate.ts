@@ -38,8 +38,8 @@ function violationReason(dep: Dependency, upstream: TaskStatus): string {
 }
 
 /** Skip a non-started task, recording why. Dependents are settled by the caller's queue. */
-function skip(m: Mutation, id: string, t: TaskState, reason: string, queue: string[]): void {
-  m.setTask(id, { ...withoutFields(t, 'waitingReason', 'notBefore'), status: 'skipped' }, { reason });
+function skip(m: Mutation, id: string, t: TaskState, reason: string, queue: string[], by: 'dependency' | 'condition' = 'dependency'): void {
+  m.setTask(id, { ...withoutFields(t, 'waitingReason', 'notBefore'), status: 'skipped', skippedBy: by }, { reason });
   queue.push(id);
 }
 
@@ -61,7 +61,7 @@ function decide(m: Mutation, id: string, t: TaskState, queue: string[]): void {
         holds = false;
       }
       if (!holds) {
-        skip(m, id, t, `condition on ${dep.from} is false: ${dep.condition}`, queue);
+        skip(m, id, t, `condition on ${dep.from} is false: ${dep.condition}`, queue, 'condition');
         return;
       }
     }
@@ -127,8 +127,8 @@ export function reviveDependents(m: Mutation, root: string): void {
       const t = m.task(to)!;
       if (t.status === 'ready') {
         m.setTask(to, { ...t, status: 'pending' }, { reason: `upstream ${id} is retried` });
-      } else if (t.status === 'skipped' && !blockedElsewhere(m, to)) {
-        m.setTask(to, { ...t, status: 'pending' }, { reason: `upstream ${id} is retried` });
+      } else if (t.status === 'skipped' && t.skippedBy !== 'edit' && !blockedElsewhere(m, to)) {
+        m.setTask(to, { ...withoutFields(t, 'skippedBy'), status: 'pending' }, { reason: `upstream ${id} is retried` });
         stack.push(to);
       }
     }

@@ -126,6 +126,12 @@ export interface TaskState {
    * (set by a manual retry edit, which grants a fresh budget).
    */
   retryBase?: number;
+  /**
+   * Why a skipped task was skipped: an edit (skip_task: a decision that
+   * reviving upstreams does not undo), a violated dependency, or a false
+   * condition.
+   */
+  skippedBy?: 'edit' | 'dependency' | 'condition';
 }
 
 export interface Constellation {

@@ -23,10 +23,15 @@ export function registerSubmit(program: Command): void {
       const source = file === '-' ? await readStdin() : await readFile(file, 'utf8');
       const format = extname(file) === '.json' ? 'json' : 'yaml';
       const inputs = Object.fromEntries((opts.input ?? []).map(parseAssignment));
-      const created = await client.submit({ source, format, ...(opts.input ? { inputs } : {}) });
+      const doc = { source, format, ...(opts.input ? { inputs } : {}) };
+      if (!opts.wait && opts.json) {
+        printJson(await client.submit(doc));
+        return;
+      }
+      const created = await client.submitMinimal(doc);
       if (!opts.wait) {
-        if (opts.json) printJson(created);
-        else process.stdout.write(`submitted ${created.name} as ${created.id} (${Object.keys(created.tasks).length} tasks)\n`);
+        const n = Object.values(created.counts).reduce((a, b) => a + (b ?? 0), 0);
+        process.stdout.write(`submitted ${created.name} as ${created.id} (${n} tasks)\n`);
         return;
       }
       if (!opts.json) process.stdout.write(`submitted ${created.name} as ${created.id}; following…\n`);
