@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { assignLanes } from '../src/components/timeline-lanes.js';
 import { fastLayout } from '../src/graph/fast-layout.js';
 import { DAGRE_MAX_TASKS, layoutGraph, midpoint, smoothPath, structureKey } from '../src/graph/layout.js';
 
@@ -152,5 +153,19 @@ describe('fastLayout (big graphs)', () => {
     }));
     const l = layoutGraph({ tasks, dependencies: [] });
     expect(l.nodes.size).toBe(DAGRE_MAX_TASKS + 1);
+  });
+});
+
+describe('assignLanes (timeline)', () => {
+  it('puts overlapping attempts on separate lanes and reuses freed lanes', () => {
+    const { lanes, count } = assignLanes([
+      { start: 0, end: 10 },
+      { start: 5, end: 15 },
+      { start: 10, end: 12 },
+      { start: 16, end: 20 },
+    ]);
+    expect(lanes).toEqual([0, 1, 0, 0]);
+    expect(count).toBe(2);
+    expect(assignLanes([]).count).toBe(1);
   });
 });

@@ -3,6 +3,7 @@ import { type Constellation, type DeviceView, TERMINAL_CONSTELLATION_STATUSES } 
 import { formatDuration } from '../format/time.js';
 import { useElementWidth } from '../state/use-element-width.js';
 import { useNow } from '../state/use-now.js';
+import { assignLanes } from './timeline-lanes.js';
 
 interface Props {
   constellation: Constellation;
@@ -20,7 +21,8 @@ interface Bar {
   outcome: string;
 }
 
-const ROW = 30;
+const LANE = 24;
+const ROW_PAD = 3;
 const LABEL_W = 150;
 const AXIS_H = 26;
 
@@ -58,6 +60,7 @@ export function Timeline({ constellation, devices, selectedTaskId, onSelectTask 
         deviceId,
         name: devices.get(deviceId)?.name ?? deviceId,
         bars,
+        ...assignLanes(bars),
       }))
       .sort((a, b) => a.name.localeCompare(b.name));
     return { rows, t0: min, t1: Math.max(max, min + 1) };
@@ -71,11 +74,18 @@ export function Timeline({ constellation, devices, selectedTaskId, onSelectTask 
     );
   }
 
-  const plotW = Math.max(100, width - LABEL_W - 16);
+  const plotW = Math.max(100, width - LABEL_W - 36); // room for the last tick label
   const span = t1 - t0;
   const sx = (t: number) => LABEL_W + ((t - t0) / span) * plotW;
   const ticks = niceTicks(span, Math.max(2, Math.floor(plotW / 90)));
-  const height = AXIS_H + rows.length * ROW + 8;
+  const rowHeight = (lanes: number) => lanes * LANE + ROW_PAD * 2;
+  const rowTops: number[] = [];
+  let top = AXIS_H;
+  for (const row of rows) {
+    rowTops.push(top);
+    top += rowHeight(row.count);
+  }
+  const height = top + 8;
 
   return (
     <div className="timeline" ref={wrapRef} data-testid="timeline">
@@ -90,14 +100,15 @@ export function Timeline({ constellation, devices, selectedTaskId, onSelectTask 
           </g>
         ))}
         {rows.map((row, i) => {
-          const y = AXIS_H + i * ROW;
+          const y = rowTops[i] ?? AXIS_H;
           return (
             <g key={row.deviceId} data-testid={`timeline-row-${row.deviceId}`}>
-              <rect className="row-bg" x={0} y={y} width={width} height={ROW} />
-              <text className="row-label" x={8} y={y + ROW / 2 + 4}>
+              <rect className="row-bg" x={0} y={y} width={width} height={rowHeight(row.count)} />
+              <text className="row-label" x={8} y={y + ROW_PAD + LANE / 2 + 4}>
                 {row.name}
               </text>
-              {row.bars.map((b) => {
+              {row.bars.map((b, j) => {
+                const by = y + ROW_PAD + (row.lanes[j] ?? 0) * LANE;
                 const x = sx(b.start);
                 const w = Math.max(3, sx(b.end) - x);
                 return (
@@ -115,9 +126,9 @@ export function Timeline({ constellation, devices, selectedTaskId, onSelectTask 
                     <title>
                       {b.taskId} #{b.attempt}: {b.outcome}, {formatDuration(b.end - b.start)}
                     </title>
-                    <rect x={x} y={y + 5} width={w} height={ROW - 10} rx={4} />
+                    <rect x={x} y={by + 2} width={w} height={LANE - 4} rx={4} />
                     {w > 40 && (
-                      <text x={x + 6} y={y + ROW / 2 + 4} className="bar-label">
+                      <text x={x + 6} y={by + LANE / 2 + 4} className="bar-label">
                         {b.taskId.length * 6.5 > w - 10
                           ? `${b.taskId.slice(0, Math.max(1, Math.floor((w - 16) / 6.5)))}…`
                           : b.taskId}
