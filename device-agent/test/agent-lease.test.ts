@@ -6,6 +6,7 @@ import path from 'node:path';
 import type { Welcome } from '@orrery/protocol';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DeviceAgent } from '../src/agent.js';
+import { runAgentCli } from '../src/cli.js';
 import type { DeviceAgentOptions } from '../src/agent-options.js';
 import { contactLostAt, DisconnectLease } from '../src/disconnect-lease.js';
 import { FakeSession } from './fake-session.js';
@@ -15,6 +16,19 @@ describe('contactLostAt', () => {
   it('counts from the last frame when the session noticed silence, else from now', () => {
     expect(contactLostAt('orchestrator silent for 1500 ms', 10_000)).toBe(8_500);
     expect(contactLostAt('socket closed', 10_000)).toBe(10_000);
+  });
+});
+
+describe('--stop-after-disconnect', () => {
+  it('refuses a value that is not a positive number of milliseconds', async () => {
+    const stderr = process.stderr.write;
+    process.stderr.write = () => true; // commander prints the usage error
+    try {
+      expect(await runAgentCli(['--server', 'ws://127.0.0.1:1/v1/aip', '--stop-after-disconnect', 'soon'])).not.toBe(0);
+      expect(await runAgentCli(['--server', 'ws://127.0.0.1:1/v1/aip', '--reconnect-max-ms', '0'])).not.toBe(0);
+    } finally {
+      process.stderr.write = stderr;
+    }
   });
 });
 
