@@ -10,6 +10,7 @@ describe('fault: orchestrator kill -9', () => {
     expect(r.facts.kills).toBeGreaterThanOrEqual(1);
     expect(r.facts.constellationStatus).toBe('succeeded');
     expect(r.finalStates).toEqual({ succeeded: r.facts.total });
+    expect(r.facts.succeededOnce).toBe(true);
     expect(r.executions).toBe(r.facts.total);
     expect(r.duplicated).toEqual([]);
   });

@@ -81,6 +81,9 @@ export async function orchestratorKillScenario(opts: ScenarioOptions & { kills?:
     }
     const done = await waitFinished(() => orch.url, c.id, 120_000);
     const max = (xs: number[]): number => (xs.length ? Math.max(...xs) : 0);
+    // Completion accounting: exactly one succeeded attempt per task; attempts the crash cut short are `lost`, never a second success.
+    const succeededOnce = Object.values(done.tasks).every((t) => t.attempts.filter((a) => a.outcome === 'succeeded').length === 1);
+    const reran = Object.values(done.tasks).filter((t) => t.attempts.length > 1).length;
     return report({
       id: 'b',
       title: 'orchestrator kill -9, restart (repeated)',
@@ -93,8 +96,11 @@ export async function orchestratorKillScenario(opts: ScenarioOptions & { kills?:
         ms: max(devicesBackMs),
         what: `kill → all agents online (worst of ${devicesBackMs.length}); kill → /healthz ok ${max(restartMs)} ms`,
       },
-      notes: [`constellation ${done.status}`],
+      notes: [`constellation ${done.status}; one succeeded attempt per task: ${succeededOnce}; tasks with more than one attempt: ${reran}`],
+      extraOk: succeededOnce,
       facts: {
+        succeededOnce,
+        reran,
         kills: restartMs.length,
         total,
         constellationStatus: done.status,
