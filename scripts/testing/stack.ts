@@ -51,6 +51,9 @@ export function spawnCli(args: string[], opts: { env?: Record<string, string>; c
   };
 }
 
+/** Thrown from a waitFor check to stop waiting at once (e.g. the process died). */
+export class GiveUp extends Error {}
+
 /** Polls `check` until it returns a truthy value or the time runs out. */
 export async function waitFor<T>(check: () => T | Promise<T>, what: string, timeoutMs = 20_000, everyMs = 50): Promise<NonNullable<T>> {
   const deadline = Date.now() + timeoutMs;
@@ -60,6 +63,7 @@ export async function waitFor<T>(check: () => T | Promise<T>, what: string, time
       const v = await check();
       if (v) return v as NonNullable<T>;
     } catch (err) {
+      if (err instanceof GiveUp) throw err;
       last = err;
     }
     await new Promise((r) => setTimeout(r, everyMs));
@@ -96,7 +100,7 @@ export async function startOrchestrator(
   );
   const started = await waitFor(
     () => {
-      if (handle.child.exitCode !== null) throw new Error(`orchestrator exited early:\n${handle.output()}`);
+      if (handle.child.exitCode !== null) throw new GiveUp(`orchestrator exited early:\n${handle.output()}`);
       return existsSync(info) ? (JSON.parse(readFileSync(info, 'utf8')) as { url: string; aipUrl: string; grpcUrl?: string }) : undefined;
     },
     'the orchestrator to listen',
