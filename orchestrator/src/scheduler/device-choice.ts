@@ -122,7 +122,8 @@ export function chooseDevice(
     const freeAt = slot.ends[slot.ends.length - d.dev.slots] ?? Number.POSITIVE_INFINITY;
     if (!Number.isFinite(freeAt)) continue;
     const finish = freeAt - now + est.estimateWith(kind, d.dev.id) + transferMs(t, d.dev.id, w);
-    if (finish < freeFinish * (1 - w.waitMargin) && (!wait || finish < wait.estFinishMs)) {
+    const gain = freeFinish - finish;
+    if (gain > freeFinish * w.waitMargin && gain >= w.waitMinGainMs && (!wait || finish < wait.estFinishMs)) {
       wait = { kind: 'wait', device: d, until: freeAt, estFinishMs: finish };
       waitSlot = slot;
     }

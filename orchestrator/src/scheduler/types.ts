@@ -90,6 +90,11 @@ export interface Weights {
   waitForFaster: boolean;
   /** Wait only when the busy device's estimated finish is better by this fraction. */
   waitMargin: number;
+  /**
+   * ...and by at least this many ms: for tasks of a few ms, estimate noise
+   * and dispatch overhead outweigh any gain, and waiting only idles slots.
+   */
+  waitMinGainMs: number;
 }
 
 export const DEFAULT_WEIGHTS: Readonly<Weights> = Object.freeze({
@@ -104,6 +109,7 @@ export const DEFAULT_WEIGHTS: Readonly<Weights> = Object.freeze({
   maxCandidates: 64,
   waitForFaster: true,
   waitMargin: 0.1,
+  waitMinGainMs: 20,
 });
 
 export interface SchedulerOptions {
