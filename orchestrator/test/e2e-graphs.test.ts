@@ -182,6 +182,24 @@ describe('graphs on real agents', () => {
     expect(done.tasks.new?.outputs.said).toBe('new');
   });
 
+  it('survives a task that floods its output: bounded logs, other tasks unharmed', async () => {
+    const c = await submit({
+      name: 'flood',
+      tasks: {
+        flood: { run: "head -c 30000000 /dev/zero | tr '\\0' 'x'; echo; echo done-flooding" },
+        calm: { run: 'sleep 0.2; echo calm', outputs: { said: 'stdout' } },
+      },
+    });
+    const done = await finished(c.id, 60_000);
+    expect(done.status).toBe('succeeded');
+    expect(done.tasks.calm?.outputs.said).toBe('calm');
+    const logs = await api<string>(stack.url, 'GET', `/v1/constellations/${c.id}/tasks/flood/logs`);
+    // The agent forwards at most 8 MiB and the store keeps at most 2 MiB per attempt.
+    expect(logs.length).toBeLessThan(3 * 1024 * 1024);
+    expect(logs).toMatch(/dropped|truncated/);
+    expect((await api<{ status: string }>(stack.url, 'GET', '/healthz')).status).toBe('ok');
+  });
+
   it('rejects bad graphs with stable codes and locations, storing nothing', async () => {
     const before = (await api<{ items: unknown[] }>(stack.url, 'GET', '/v1/constellations')).items.length;
     const post = async (body: unknown): Promise<{ status: number; problem: { code: string; errors?: Array<{ code: string; line?: number; path?: string }> } }> => {
