@@ -45,12 +45,25 @@ export async function slowAgentScenario(opts: ScenarioOptions = {}): Promise<Sce
   const dir = workDir('slow');
   const exSlow = new Executions(join(dir, 'executions-slow'));
   const exStall = new Executions(join(dir, 'executions-stall'));
+  const exLeased = new Executions(join(dir, 'executions-stall-leased'));
   try {
     const orch = procs.add(await startOrchestrator({ heartbeatMs: hb }));
     const proxy = await TcpProxy.start(Number(new URL(orch.url).port));
     procs.onCleanup(() => proxy.close());
     procs.add(startAgent({ server: `ws://127.0.0.1:${proxy.port}/v1/aip`, name: 'slow', labels: ['s'], slots: 2, args: ['--reconnect-max-ms', '300'] }));
-    await waitDevices(orch.url, ['slow'], 'online');
+    // d3's agent: its own proxy, and a lease of one heartbeat interval.
+    const proxy2 = await TcpProxy.start(Number(new URL(orch.url).port));
+    procs.onCleanup(() => proxy2.close());
+    procs.add(
+      startAgent({
+        server: `ws://127.0.0.1:${proxy2.port}/v1/aip`,
+        name: 'stalled-leased',
+        labels: ['t'],
+        slots: 2,
+        args: ['--reconnect-max-ms', '300', '--stop-after-disconnect', String(hb)],
+      }),
+    );
+    await waitDevices(orch.url, ['slow', 'stalled-leased'], 'online');
 
     // d1: a chain, first at full speed, then with every chunk delayed.
     const t0 = Date.now();
@@ -70,26 +83,39 @@ export async function slowAgentScenario(opts: ScenarioOptions = {}): Promise<Sce
       name: 'stalled',
       tasks: Object.fromEntries(['x0', 'x1'].map((id) => [id, { run: exStall.command(id, 3), target: { labels: ['s'] } }])),
     };
+    const g3 = {
+      name: 'stalled-leased',
+      tasks: Object.fromEntries(['y0', 'y1'].map((id) => [id, { run: exLeased.command(id, 3), target: { labels: ['t'] } }])),
+    };
     const c = await submit(orch.url, g);
+    const c3 = await submit(orch.url, g3);
     await waitFor(
-      async () => Object.values((await getConstellation(orch.url, c.id)).tasks).every((t) => t.status === 'running'),
+      async () =>
+        Object.values((await getConstellation(orch.url, c.id)).tasks).every((t) => t.status === 'running') &&
+        Object.values((await getConstellation(orch.url, c3.id)).tasks).every((t) => t.status === 'running'),
       'tasks running on the slow agent',
       20_000,
     );
     proxy.stall(true);
+    proxy2.stall(true);
     const stalledAt = Date.now();
-    procs.add(startAgent({ server: orch.aipUrl, name: 'spare', labels: ['s'], slots: 2 }));
-    await waitDevices(orch.url, ['slow'], 'lost', 30_000);
+    procs.add(startAgent({ server: orch.aipUrl, name: 'spare', labels: ['s', 't'], slots: 4 }));
+    await waitDevices(orch.url, ['slow', 'stalled-leased'], 'lost', 30_000);
     const lostMs = Date.now() - stalledAt;
     await waitFor(
-      async () => Object.values((await getConstellation(orch.url, c.id)).tasks).every((t) => t.attempts.at(-1)?.deviceId === 'dev-spare'),
+      async () =>
+        [await getConstellation(orch.url, c.id), await getConstellation(orch.url, c3.id)].every((v) =>
+          Object.values(v.tasks).every((t) => t.attempts.at(-1)?.deviceId === 'dev-spare'),
+        ),
       'the spare to take over',
       30_000,
     );
     const stallMs = Date.now() - stalledAt;
     proxy.stall(false);
+    proxy2.stall(false);
     const done = await waitFinished(() => orch.url, c.id, 60_000);
-    await waitFor(async () => (await metric(orch.url, 'orrery_stale_results_total')) - staleBefore >= 2, 'stale results', 20_000).catch(() => undefined);
+    const done3 = await waitFinished(() => orch.url, c3.id, 60_000);
+    await waitFor(async () => (await metric(orch.url, 'orrery_stale_results_total')) - staleBefore >= 4, 'stale results', 20_000).catch(() => undefined);
     await waitFor(() => exStall.count >= 4, 'the stalled agent to finish its copies', 20_000).catch(() => undefined);
     const stale = (await metric(orch.url, 'orrery_stale_results_total')) - staleBefore;
     const backOnline = await waitDevices(orch.url, ['slow'], 'online', 20_000).catch(() => false);
@@ -120,11 +146,27 @@ export async function slowAgentScenario(opts: ScenarioOptions = {}): Promise<Sce
         atLeastOnce: true,
         recovery: { ms: lostMs, what: `stall → device lost (heartbeat ${hb} ms)` },
         notes: [
-          `attempts: ${JSON.stringify(shape(done))}; stale results: ${stale}; slow agent back online after the stall: ${Boolean(backOnline)}`,
+          `attempts: ${JSON.stringify(shape(done))}; stale results (d2 and d3): ${stale}; slow agent back online after the stall: ${Boolean(backOnline)}`,
           `side effects: ${exStall.count} for 2 tasks (the stalled agent finished its copies: at-least-once)`,
         ],
         extraOk: Object.values(done.tasks).every((t) => t.attempts[0]?.outcome === 'lost' && t.attempts.filter((a) => a.outcome === 'succeeded').length === 1),
         facts: { attempts: shape(done), stale, backOnline: Boolean(backOnline) },
+      }),
+      report({
+        id: 'd3',
+        title: 'stalled agent with --stop-after-disconnect',
+        injected: `d2's stall, agent started with --stop-after-disconnect ${hb}`,
+        finalStates: countStates(done3),
+        expectedStates: { succeeded: 2 },
+        ex: exLeased,
+        allowed: allowedExecutions(g3),
+        recovery: { ms: lostMs, what: `stall → device lost (heartbeat ${hb} ms)` },
+        notes: [
+          `attempts: ${JSON.stringify(shape(done3))}`,
+          `side effects: ${exLeased.count} for 2 tasks (the agent noticed the silence after 2 intervals and killed its tasks)`,
+        ],
+        extraOk: Object.values(done3.tasks).every((t) => t.attempts[0]?.outcome === 'lost' && t.attempts.filter((a) => a.outcome === 'succeeded').length === 1),
+        facts: { attempts: shape(done3) },
       }),
     ];
   } finally {
