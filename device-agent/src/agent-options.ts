@@ -1,5 +1,5 @@
 // Options of DeviceAgent, apart from its behaviour (agent.ts).
-import type { AipClientConfig, AipClientSession, Enroll, Enrolled } from '@orrery/protocol';
+import type { AipClientConfig, AipClientSession, Enroll, Enrolled } from '@orrery/protocol/client';
 import type { Logger } from 'pino';
 import type { ShellExecutorOptions } from './shell-executor.js';
 

@@ -19,7 +19,7 @@ import {
   type TaskReport,
   type TaskRef,
   type Welcome,
-} from '@orrery/protocol';
+} from '@orrery/protocol/client';
 import pino, { type Logger } from 'pino';
 import type { CreateSession, DeviceAgentOptions, EnrollFn, StopOptions } from './agent-options.js';
 import { AttemptJournal, processStartTicks } from './attempt-journal.js';

@@ -4,7 +4,7 @@
 // the attempt ran, and it is reported once as INTERRUPTED.
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import type { TaskRef } from '@orrery/protocol';
+import type { TaskRef } from '@orrery/protocol/client';
 import { ensureDir, fileNameForKey, isTempFile, removeFileDurable, writeFileDurable } from './durable-file.js';
 import { attemptKey } from './task-keys.js';
 

@@ -4,7 +4,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { Capabilities } from '@orrery/protocol';
+import type { Capabilities } from '@orrery/protocol/client';
 
 export interface ProbeOptions {
   /** User labels, e.g. ['lab', 'fast-disk']. */

@@ -1,7 +1,7 @@
 // Results of recently finished attempts, bounded and oldest-first evicted, so
 // that a replayed Assign for a finished attempt gets its Result again instead
 // of a second run. Results not yet acknowledged also live in the outbox.
-import type { Result, TaskRef } from '@orrery/protocol';
+import type { Result, TaskRef } from '@orrery/protocol/client';
 import type { Outbox } from './outbox.js';
 import { attemptKey, resultKey } from './task-keys.js';
 

@@ -4,7 +4,7 @@
 // On start the agent re-sends whatever is still here.
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import type { Body } from '@orrery/protocol';
+import type { Body } from '@orrery/protocol/client';
 import { AgentError } from './errors.js';
 import {
   ensureDir,

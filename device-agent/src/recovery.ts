@@ -3,7 +3,7 @@
 // ours) is killed, and an INTERRUPTED Result is put in the outbox. The outbox
 // put comes before the journal removal, and a journal entry whose Result is
 // already in the outbox is simply dropped, so each attempt is reported once.
-import type { Body, Result } from '@orrery/protocol';
+import type { Body, Result } from '@orrery/protocol/client';
 import type { Logger } from 'pino';
 import { type AttemptJournal, processStartTicks } from './attempt-journal.js';
 import type { Outbox } from './outbox.js';

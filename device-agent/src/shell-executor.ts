@@ -4,7 +4,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import type { Assign, Result, ResultOutcome, TaskRef } from '@orrery/protocol';
+import type { Assign, Result, ResultOutcome, TaskRef } from '@orrery/protocol/client';
 import { groupAlive, killTree } from './process-tree.js';
 import { extractOutputs, trimTrailingNewline } from './task-outputs.js';
 import { parseProgressLines, type ProgressUpdate } from './progress-marker.js';

@@ -1,7 +1,7 @@
 // Deterministic keys for attempts and for durable messages. The outbox key of
 // a message is derived from its content, so the session's 'acked' event (which
 // hands back the body) maps to the outbox entry without extra bookkeeping.
-import type { Body, TaskRef } from '@orrery/protocol';
+import type { Body, TaskRef } from '@orrery/protocol/client';
 
 export function attemptKey(ref: TaskRef): string {
   return `${ref.constellationId}/${ref.taskId}/${ref.attempt}`;

@@ -4,7 +4,7 @@
 // fails the attempt with a message naming the output, never a silent cut.
 import { openSync, readSync, closeSync, fstatSync } from 'node:fs';
 import path from 'node:path';
-import type { OutputSpec } from '@orrery/protocol';
+import type { OutputSpec } from '@orrery/protocol/client';
 
 export interface OutputContext {
   /** Captured stdout (decoded, trailing newline trimmed). */

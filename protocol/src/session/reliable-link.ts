@@ -105,7 +105,12 @@ export class ReliableLink {
     if (env.seq === 0) {
       throw new ProtocolError('AIP_BAD_FRAME', `${env.body.type} must carry a seq`);
     }
-    if (env.seq <= this.received) return 'duplicate';
+    if (env.seq <= this.received) {
+      // The peer re-sent what we had: our ack for it was lost (a cut), so ack again.
+      this.ackSent = Math.min(this.ackSent, env.seq - 1);
+      this.scheduleAck();
+      return 'duplicate';
+    }
     if (env.seq > this.received + 1) {
       throw new ProtocolError(
         'AIP_OUT_OF_ORDER',

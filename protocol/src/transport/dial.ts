@@ -1,7 +1,6 @@
 // Picks the transport from the URL scheme.
 import type { Channel } from '../contracts.js';
 import { ProtocolError } from '../errors.js';
-import { dialGrpc } from './grpc-client.js';
 import { type DialOptions, dialWebSocket } from './ws-client.js';
 
 export type { DialOptions };
@@ -14,7 +13,8 @@ export function dialChannel(url: string, options: DialOptions): Promise<Channel>
       return dialWebSocket(url, options);
     case 'grpc:':
     case 'grpcs:':
-      return dialGrpc(url, options);
+      // Loaded on first use: @grpc/grpc-js costs memory an agent on ws:// never needs.
+      return import('./grpc-client.js').then(({ dialGrpc }) => dialGrpc(url, options));
     default:
       return Promise.reject(new ProtocolError('AIP_INTERNAL', `unsupported AIP URL scheme "${scheme}"`));
   }
