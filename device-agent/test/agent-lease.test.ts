@@ -94,7 +94,9 @@ describe('DeviceAgent with stopAfterDisconnectMs', () => {
     expect(agent?.runningCount).toBe(0);
     expect(existsSync(effect)).toBe(false);
     // The Result waits in the outbox and is reported in the next Hello.
-    expect(session.config.taskReports?.()).toEqual([{ constellationId: 'c1', taskId: a.taskId, attempt: 1, state: 'interrupted' }]);
+    expect(session.config.taskReports?.()).toEqual([
+      { constellationId: 'c1', taskId: a.taskId, attempt: 1, state: 'interrupted' },
+    ]);
   });
 
   it('keeps tasks running when the connection is back in time', async () => {
@@ -103,7 +105,16 @@ describe('DeviceAgent with stopAfterDisconnectMs', () => {
     session.deliver({ type: 'assign', value: a });
     await waitFor(() => agent?.runningCount === 1);
     session.emit('disconnect', 'socket closed');
-    const welcome: Welcome = { protocolVersion: 1, sessionId: 's1', deviceId: 'dev-1', resumeAck: 0, resumed: true, heartbeatIntervalMs: 1000, leaseMs: 3000, maxFrameBytes: 4 << 20 };
+    const welcome: Welcome = {
+      protocolVersion: 1,
+      sessionId: 's1',
+      deviceId: 'dev-1',
+      resumeAck: 0,
+      resumed: true,
+      heartbeatIntervalMs: 1000,
+      leaseMs: 3000,
+      maxFrameBytes: 4 << 20,
+    };
     session.emit('welcome', welcome);
     await waitFor(() => session.of('result').length === 1, 10_000);
     expect(session.of('result')[0]?.outcome).toBe('SUCCEEDED');

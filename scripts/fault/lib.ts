@@ -6,7 +6,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type AgentHandle, api, type OrchestratorHandle, waitFor } from '../testing/stack.js';
 
-export type TaskStatus = 'pending' | 'ready' | 'assigned' | 'running' | 'succeeded' | 'failed' | 'timed_out' | 'cancelled' | 'skipped';
+export type TaskStatus =
+  | 'pending'
+  | 'ready'
+  | 'assigned'
+  | 'running'
+  | 'succeeded'
+  | 'failed'
+  | 'timed_out'
+  | 'cancelled'
+  | 'skipped';
 export interface AttemptView {
   number: number;
   deviceId: string;

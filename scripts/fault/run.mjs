@@ -57,7 +57,9 @@ for (const s of SCENARIOS) {
   const wallMs = Date.now() - t0;
   for (const one of Array.isArray(r) ? r : [r]) {
     reports.push(one);
-    log(`   (${one.id}) ${one.skipped ? `SKIPPED: ${one.skipped}` : one.ok ? 'as expected' : 'NOT AS EXPECTED'} (${(wallMs / 1000).toFixed(1)} s)`);
+    log(
+      `   (${one.id}) ${one.skipped ? `SKIPPED: ${one.skipped}` : one.ok ? 'as expected' : 'NOT AS EXPECTED'} (${(wallMs / 1000).toFixed(1)} s)`,
+    );
     for (const n of one.notes) log(`   - ${n}`);
   }
 }
@@ -81,7 +83,9 @@ const rows = reports.map((r) => ({
 function printTable(rowsIn) {
   if (!rowsIn.length) return;
   const cols = Object.keys(rowsIn[0]);
-  const width = Object.fromEntries(cols.map((c) => [c, Math.min(70, Math.max(c.length, ...rowsIn.map((r) => String(r[c]).length)))]));
+  const width = Object.fromEntries(
+    cols.map((c) => [c, Math.min(70, Math.max(c.length, ...rowsIn.map((r) => String(r[c]).length)))]),
+  );
   const cell = (c, v) => {
     const s = String(v);
     return s.length > width[c] ? `${s.slice(0, width[c] - 1)}…` : s.padEnd(width[c]);

@@ -51,13 +51,23 @@ export class SimPool {
         reconnect: { initialMs: 100, maxMs: 500 },
         heartbeat: () => {
           const n = mine().length;
-          return { running: n, freeSlots: Math.max(0, this.slots - n), batteryPercent: -1, thermalCelsius: -1, loadAvg: 0 };
+          return {
+            running: n,
+            freeSlots: Math.max(0, this.slots - n),
+            batteryPercent: -1,
+            thermalCelsius: -1,
+            loadAvg: 0,
+          };
         },
         taskReports: () => mine().map((r) => ({ ...r.ref, state: 'running' })),
       });
       client.on('message', (body) => {
         if (body.type === 'assign') {
-          const ref = { constellationId: body.value.constellationId, taskId: body.value.taskId, attempt: body.value.attempt };
+          const ref = {
+            constellationId: body.value.constellationId,
+            taskId: body.value.taskId,
+            attempt: body.value.attempt,
+          };
           client.send({ type: 'accept', value: ref });
           const entry = { client, ref, startedAtMs: Date.now() };
           this.running.set(`${ref.constellationId}/${ref.taskId}/${ref.attempt}`, entry);
@@ -103,6 +113,9 @@ export class SimPool {
   }
 
   async stop(): Promise<void> {
-    await Promise.race([Promise.all(this.clients.map((c) => c.stop('fault scenario over').catch(() => undefined))), new Promise((r) => setTimeout(r, 5000))]);
+    await Promise.race([
+      Promise.all(this.clients.map((c) => c.stop('fault scenario over').catch(() => undefined))),
+      new Promise((r) => setTimeout(r, 5000)),
+    ]);
   }
 }

@@ -48,7 +48,9 @@ function snapshotSeqs(dataDir: string): number[] {
 function damageSnapshot(dataDir: string, seq: number): void {
   const db = new Database(join(dataDir, 'orrery.db'), { fileMustExist: true });
   try {
-    db.prepare('UPDATE snapshots SET data = substr(data, 1, length(data) - 16) || \'"bitrot-bitrot"}}\' WHERE seq = ?').run(seq);
+    db.prepare(
+      'UPDATE snapshots SET data = substr(data, 1, length(data) - 16) || \'"bitrot-bitrot"}}\' WHERE seq = ?',
+    ).run(seq);
   } finally {
     db.close();
   }
@@ -58,7 +60,11 @@ function damageSnapshot(dataDir: string, seq: number): void {
 function snapshotHealth(dataDir: string): Array<{ seq: number; valid: boolean }> {
   const db = new Database(join(dataDir, 'orrery.db'), { readonly: true, fileMustExist: true });
   try {
-    const rows = db.prepare('SELECT seq, checksum, data FROM snapshots ORDER BY seq').all() as Array<{ seq: number; checksum: string; data: string }>;
+    const rows = db.prepare('SELECT seq, checksum, data FROM snapshots ORDER BY seq').all() as Array<{
+      seq: number;
+      checksum: string;
+      data: string;
+    }>;
     return rows.map((r) => ({ seq: r.seq, valid: createHash('sha256').update(r.data).digest('hex') === r.checksum }));
   } finally {
     db.close();
@@ -78,7 +84,14 @@ function recoveredFrom(output: string): number | undefined {
 }
 
 const view = (c: ConstellationView) =>
-  JSON.stringify(Object.fromEntries(Object.entries(c.tasks).map(([id, t]) => [id, [t.status, t.attempts.map((a) => [a.number, a.deviceId, a.outcome])]])));
+  JSON.stringify(
+    Object.fromEntries(
+      Object.entries(c.tasks).map(([id, t]) => [
+        id,
+        [t.status, t.attempts.map((a) => [a.number, a.deviceId, a.outcome])],
+      ]),
+    ),
+  );
 
 export async function corruptSnapshotScenario(opts: ScenarioOptions = {}): Promise<ScenarioReport[]> {
   const procs = new Processes();
@@ -139,7 +152,9 @@ export async function corruptSnapshotScenario(opts: ScenarioOptions = {}): Promi
     const restartMs = Date.now() - t0;
     // The log reaches us through a pipe, possibly after server.json appeared.
     const restarted = orch;
-    const from = await waitFor(() => recoveredFrom(restarted.output()), 'the recovery log line', 10_000).catch(() => undefined);
+    const from = await waitFor(() => recoveredFrom(restarted.output()), 'the recovery log line', 10_000).catch(
+      () => undefined,
+    );
     const warned = orch.output().includes('snapshot checksum mismatch');
     const firstAgain = await getConstellation(orch.url, first.id);
     const secondDone = await waitFinished(() => orch.url, second.id, 60_000);

@@ -40,12 +40,20 @@ export async function diskFullCrashScenario(opts: ScenarioOptions = {}): Promise
     const port = Number(new URL(orch.url).port);
     procs.add(startAgent({ server: orch.aipUrl, name: 'dfc', slots: 3, args: ['--reconnect-max-ms', '300'] }));
     await waitDevices(orch.url, ['dfc'], 'online');
-    const g = { name: 'crash-while-full', tasks: Object.fromEntries(['k0', 'k1', 'k2'].map((id) => [id, { run: ex.command(id, 1.5) }])) };
+    const g = {
+      name: 'crash-while-full',
+      tasks: Object.fromEntries(['k0', 'k1', 'k2'].map((id) => [id, { run: ex.command(id, 1.5) }])),
+    };
     const c = await submit(orch.url, g);
-    await waitFor(async () => Object.values((await getConstellation(orch.url, c.id)).tasks).every((t) => t.status === 'running'), 'tasks running', 20_000);
+    await waitFor(
+      async () => Object.values((await getConstellation(orch.url, c.id)).tasks).every((t) => t.status === 'running'),
+      'tasks running',
+      20_000,
+    );
     fs.fill();
     const big: Record<string, unknown> = {};
-    for (let i = 0; i < 400; i++) big[`big${i}`] = { run: 'true', description: 'x'.repeat(2000), target: { labels: ['nobody'] } };
+    for (let i = 0; i < 400; i++)
+      big[`big${i}`] = { run: 'true', description: 'x'.repeat(2000), target: { labels: ['nobody'] } };
     await api(orch.url, 'POST', '/v1/constellations', { name: 'while-full', tasks: big }).catch(() => undefined);
     await waitFor(async () => (await health(orch.url))?.status === 'degraded', '/healthz degraded', 20_000);
     await waitFor(() => ex.count >= 3, 'the tasks to finish while the disk is full', 20_000);
@@ -57,7 +65,9 @@ export async function diskFullCrashScenario(opts: ScenarioOptions = {}): Promise
     orch = procs.add(await startOrchestrator({ dataDir, port, heartbeatMs: 500 }));
     const done = await waitFinished(() => orch.url, c.id, 60_000);
     await sleep(500);
-    const attempts = Object.fromEntries(Object.entries(done.tasks).map(([id, t]) => [id, t.attempts.map((a) => a.outcome ?? '-').join(' ')]));
+    const attempts = Object.fromEntries(
+      Object.entries(done.tasks).map(([id, t]) => [id, t.attempts.map((a) => a.outcome ?? '-').join(' ')]),
+    );
     return report({
       id: 'e2',
       title: TITLE,

@@ -41,7 +41,9 @@ async function tryApi(
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     const parsed = (await res.json().catch(() => ({}))) as { code?: string; durability?: string };
-    return res.ok ? { ok: true, status: res.status, value: parsed } : { ok: false, status: res.status, code: parsed.code ?? `HTTP ${res.status}` };
+    return res.ok
+      ? { ok: true, status: res.status, value: parsed }
+      : { ok: false, status: res.status, code: parsed.code ?? `HTTP ${res.status}` };
   } catch (err) {
     return { ok: false, status: 0, code: String(err) };
   }
@@ -70,7 +72,12 @@ export async function diskFullScenario(opts: ScenarioOptions = {}): Promise<Scen
       name: 'during-full',
       tasks: Object.fromEntries(['d0', 'd1', 'd2'].map((id) => [id, { run: ex.command(id, 1) }])),
     });
-    await waitFor(async () => Object.values((await getConstellation(orch.url, during.id)).tasks).every((t) => t.status === 'running'), 'tasks running', 20_000);
+    await waitFor(
+      async () =>
+        Object.values((await getConstellation(orch.url, during.id)).tasks).every((t) => t.status === 'running'),
+      'tasks running',
+      20_000,
+    );
 
     const filled = fs.fill();
     log(`  filled the tmpfs with ${(filled / 1048576).toFixed(1)} MiB`);
@@ -109,7 +116,8 @@ export async function diskFullScenario(opts: ScenarioOptions = {}): Promise<Scen
     await waitFor(async () => (await health(orch.url))?.status === 'ok', '/healthz ok after freeing space', 20_000);
     const recoveryMs = Date.now() - freedAt;
     const duringDone = await waitFinished(() => orch.url, during.id, 30_000);
-    const list = (await api<{ items: Array<{ id: string; name: string }> }>(orch.url, 'GET', '/v1/constellations')).items;
+    const list = (await api<{ items: Array<{ id: string; name: string }> }>(orch.url, 'GET', '/v1/constellations'))
+      .items;
     const lateSubmitted = list.find((c) => c.name === 'while-full');
     if (lateSubmitted) await tryApi(orch.url, 'POST', `/v1/constellations/${lateSubmitted.id}/cancel`);
     const after = await submit(orch.url, {
@@ -129,7 +137,9 @@ export async function diskFullScenario(opts: ScenarioOptions = {}): Promise<Scen
     const sameBefore = JSON.stringify(tasksOf(reread)) === JSON.stringify(tasksOf(beforeDone));
 
     const facts = {
-      firstSubmit: first.ok ? `${first.status}${first.value.durability ? ` durability=${first.value.durability}` : ''}` : `${first.status} ${first.code}`,
+      firstSubmit: first.ok
+        ? `${first.status}${first.value.durability ? ` durability=${first.value.durability}` : ''}`
+        : `${first.status} ${first.code}`,
       degraded: degraded?.detail,
       secondSubmit: second.ok ? `${second.status}` : `${second.status} ${second.code}`,
       readableWhileFull: readable.ok,

@@ -32,7 +32,9 @@ export function seededRandom(seed: number): () => number {
   };
 }
 
-export async function orchestratorKillScenario(opts: ScenarioOptions & { kills?: number; seed?: number } = {}): Promise<ScenarioReport> {
+export async function orchestratorKillScenario(
+  opts: ScenarioOptions & { kills?: number; seed?: number } = {},
+): Promise<ScenarioReport> {
   const log = opts.log ?? (() => undefined);
   const kills = opts.kills ?? (opts.quick ? 2 : 5);
   const seed = opts.seed ?? Date.now() % 100_000;
@@ -82,7 +84,9 @@ export async function orchestratorKillScenario(opts: ScenarioOptions & { kills?:
     const done = await waitFinished(() => orch.url, c.id, 120_000);
     const max = (xs: number[]): number => (xs.length ? Math.max(...xs) : 0);
     // Completion accounting: exactly one succeeded attempt per task; attempts the crash cut short are `lost`, never a second success.
-    const succeededOnce = Object.values(done.tasks).every((t) => t.attempts.filter((a) => a.outcome === 'succeeded').length === 1);
+    const succeededOnce = Object.values(done.tasks).every(
+      (t) => t.attempts.filter((a) => a.outcome === 'succeeded').length === 1,
+    );
     const reran = Object.values(done.tasks).filter((t) => t.attempts.length > 1).length;
     return report({
       id: 'b',
@@ -96,7 +100,9 @@ export async function orchestratorKillScenario(opts: ScenarioOptions & { kills?:
         ms: max(devicesBackMs),
         what: `kill → all agents online (worst of ${devicesBackMs.length}); kill → /healthz ok ${max(restartMs)} ms`,
       },
-      notes: [`constellation ${done.status}; one succeeded attempt per task: ${succeededOnce}; tasks with more than one attempt: ${reran}`],
+      notes: [
+        `constellation ${done.status}; one succeeded attempt per task: ${succeededOnce}; tasks with more than one attempt: ${reran}`,
+      ],
       extraOk: succeededOnce,
       facts: {
         succeededOnce,

@@ -35,7 +35,8 @@ export interface PartitionOptions extends ScenarioOptions {
 }
 
 const runningOn = (c: ConstellationView, deviceName: string, n: number): boolean =>
-  Object.values(c.tasks).filter((t) => t.status === 'running' && t.attempts.at(-1)?.deviceId === `dev-${deviceName}`).length >= n;
+  Object.values(c.tasks).filter((t) => t.status === 'running' && t.attempts.at(-1)?.deviceId === `dev-${deviceName}`)
+    .length >= n;
 
 /** Cuts every connection through the proxies and refuses to forward new ones until healed. */
 function partition(proxies: TcpProxy[]): void {
@@ -163,7 +164,8 @@ export async function longPartitionScenario(opts: PartitionOptions = {}): Promis
     const cFar = await submit(orch.url, gFar);
     const cLeased = await submit(orch.url, gLeased);
     await waitFor(
-      async () => runningOn(await getC(orch.url, cFar.id), 'far', 2) && runningOn(await getC(orch.url, cLeased.id), 'leased', 2),
+      async () =>
+        runningOn(await getC(orch.url, cFar.id), 'far', 2) && runningOn(await getC(orch.url, cLeased.id), 'leased', 2),
       'tasks running on the agents about to be cut off',
       20_000,
     );
@@ -191,7 +193,10 @@ export async function longPartitionScenario(opts: PartitionOptions = {}): Promis
     );
     const partitionMs = Date.now() - cutAt;
     heal(proxies);
-    const [doneFar, doneLeased] = await Promise.all([waitFinished(() => orch.url, cFar.id, 60_000), waitFinished(() => orch.url, cLeased.id, 60_000)]);
+    const [doneFar, doneLeased] = await Promise.all([
+      waitFinished(() => orch.url, cFar.id, 60_000),
+      waitFinished(() => orch.url, cLeased.id, 60_000),
+    ]);
     // The cut-off agents' own results arrive after the heal: far's when its tasks end, leased's at once (INTERRUPTED).
     await waitFor(
       async () => (await metric(orch.url, 'orrery_stale_results_total')) - staleBefore >= 4,
@@ -200,16 +205,24 @@ export async function longPartitionScenario(opts: PartitionOptions = {}): Promis
     ).catch(() => undefined);
     const stale = (await metric(orch.url, 'orrery_stale_results_total')) - staleBefore;
     // far's orphaned attempts end their sleep and write their side effect.
-    await waitFor(() => exFar.count >= 4, "far's late side effects", taskSeconds * 1000 + 10_000).catch(() => undefined);
+    await waitFor(() => exFar.count >= 4, "far's late side effects", taskSeconds * 1000 + 10_000).catch(
+      () => undefined,
+    );
     await waitDevices(orch.url, ['far', 'leased'], 'online', 20_000).catch(() => undefined);
 
     const shape = (c: ConstellationView) =>
       Object.fromEntries(
-        Object.entries(c.tasks).map(([id, t]) => [id, t.attempts.map((a) => `${a.deviceId.replace('dev-', '')}:${a.outcome ?? '-'}`).join(' ')]),
+        Object.entries(c.tasks).map(([id, t]) => [
+          id,
+          t.attempts.map((a) => `${a.deviceId.replace('dev-', '')}:${a.outcome ?? '-'}`).join(' '),
+        ]),
       );
-    const succeededOnce = (c: ConstellationView) => Object.values(c.tasks).every((t) => t.attempts.filter((a) => a.outcome === 'succeeded').length === 1);
+    const succeededOnce = (c: ConstellationView) =>
+      Object.values(c.tasks).every((t) => t.attempts.filter((a) => a.outcome === 'succeeded').length === 1);
     const firstLost = (c: ConstellationView, dev: string) =>
-      Object.values(c.tasks).every((t) => t.attempts[0]?.deviceId === `dev-${dev}` && t.attempts[0]?.outcome === 'lost');
+      Object.values(c.tasks).every(
+        (t) => t.attempts[0]?.deviceId === `dev-${dev}` && t.attempts[0]?.outcome === 'lost',
+      );
     const common = {
       recovery: {
         ms: lostMs,
@@ -250,7 +263,10 @@ export async function longPartitionScenario(opts: PartitionOptions = {}): Promis
         ex: exLeased,
         allowed: allowedExecutions(gLeased),
         ...common,
-        notes: [`attempts: ${JSON.stringify(shape(doneLeased))}`, `side effects: ${exLeased.count} for 2 tasks (killed before the orchestrator gave up on it)`],
+        notes: [
+          `attempts: ${JSON.stringify(shape(doneLeased))}`,
+          `side effects: ${exLeased.count} for 2 tasks (killed before the orchestrator gave up on it)`,
+        ],
         extraOk: succeededOnce(doneLeased) && firstLost(doneLeased, 'leased'),
         facts: {
           attempts: shape(doneLeased),

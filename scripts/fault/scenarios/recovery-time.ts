@@ -9,7 +9,9 @@ import { startOrchestrator, waitFor } from '../../testing/stack.js';
 import { countStates, devices, getConstellation, health, type ScenarioOptions, type ScenarioReport } from '../lib.js';
 import { SimPool } from '../sim-pool.js';
 
-export async function recoveryTimeScenario(opts: ScenarioOptions & { tasks?: number; agents?: number; slots?: number } = {}): Promise<ScenarioReport> {
+export async function recoveryTimeScenario(
+  opts: ScenarioOptions & { tasks?: number; agents?: number; slots?: number } = {},
+): Promise<ScenarioReport> {
   const log = opts.log ?? (() => undefined);
   const tasks = opts.tasks ?? (opts.quick ? 2_000 : 10_000);
   const agents = opts.agents ?? (opts.quick ? 20 : 50);
@@ -24,7 +26,10 @@ export async function recoveryTimeScenario(opts: ScenarioOptions & { tasks?: num
   const pool = new SimPool(orch.aipUrl, agents, slots);
   try {
     await pool.start();
-    const graph = { name: 'recovery-time', tasks: Object.fromEntries(Array.from({ length: tasks }, (_, i) => [`n${i}`, { run: 'true' }])) };
+    const graph = {
+      name: 'recovery-time',
+      tasks: Object.fromEntries(Array.from({ length: tasks }, (_, i) => [`n${i}`, { run: 'true' }])),
+    };
     const c = await fetch(new URL('/v1/constellations', orch.url), {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
@@ -72,7 +77,9 @@ export async function recoveryTimeScenario(opts: ScenarioOptions & { tasks?: num
     const afterView = await getConstellation(orch.url, c.id);
     const runningAfter = countStates(afterView).running ?? 0;
     const rerun = Object.values(afterView.tasks).filter((t) => t.attempts.length > 1).length;
-    log(`  serving after ${servingMs} ms, all ${agents} devices online after ${devicesMs} ms; ${runningAfter} still running`);
+    log(
+      `  serving after ${servingMs} ms, all ${agents} devices online after ${devicesMs} ms; ${runningAfter} still running`,
+    );
 
     pool.release();
     const done = await waitFor(
@@ -88,7 +95,12 @@ export async function recoveryTimeScenario(opts: ScenarioOptions & { tasks?: num
     const executions = completions.reduce((a, b) => a + b, 0);
     const duplicated = [...pool.completions].filter(([, n]) => n > 1).map(([k]) => k);
     const states = countStates(done);
-    const ok = states.succeeded === tasks && executions === tasks && duplicated.length === 0 && runningAfter === runningBefore && rerun === 0;
+    const ok =
+      states.succeeded === tasks &&
+      executions === tasks &&
+      duplicated.length === 0 &&
+      runningAfter === runningBefore &&
+      rerun === 0;
     return {
       id: 'g',
       title: 'recovery time at size',
@@ -98,13 +110,25 @@ export async function recoveryTimeScenario(opts: ScenarioOptions & { tasks?: num
       executions,
       allowed: tasks,
       duplicated,
-      recovery: { ms: devicesMs, what: `restart → all ${agents} devices online; restart → /healthz ok ${servingMs} ms` },
+      recovery: {
+        ms: devicesMs,
+        what: `restart → all ${agents} devices online; restart → /healthz ok ${servingMs} ms`,
+      },
       notes: [
         `restart → /healthz ok: ${servingMs} ms (of which loading the snapshot and replaying ${recovered?.replayed ?? '?'} events: ${recovered?.ms ?? '?'} ms; an empty orchestrator takes ${emptyStartMs} ms to serve); → all devices online: ${devicesMs} ms (agents reconnect with backoff ≤ 500 ms)`,
         `running at the kill: ${runningBefore}; still running after recovery: ${runningAfter}; tasks with a second attempt: ${rerun}`,
       ],
       ok,
-      facts: { servingMs, devicesMs, runningBefore, runningAfter, rerun, replayMs: recovered?.ms, replayed: recovered?.replayed, emptyStartMs },
+      facts: {
+        servingMs,
+        devicesMs,
+        runningBefore,
+        runningAfter,
+        rerun,
+        replayMs: recovered?.ms,
+        replayed: recovered?.replayed,
+        emptyStartMs,
+      },
     };
   } finally {
     await pool.stop();

@@ -27,15 +27,29 @@ import {
   workDir,
 } from '../lib.js';
 
-function chain(name: string, ex: Executions, n: number, prefix: string): { name: string; tasks: Record<string, unknown> } {
+function chain(
+  name: string,
+  ex: Executions,
+  n: number,
+  prefix: string,
+): { name: string; tasks: Record<string, unknown> } {
   const tasks: Record<string, unknown> = {};
   for (let i = 0; i < n; i++)
-    tasks[`${prefix}${i}`] = { run: ex.command(`${prefix}${i}`, 0), target: { labels: ['s'] }, ...(i ? { needs: [`${prefix}${i - 1}`] } : {}) };
+    tasks[`${prefix}${i}`] = {
+      run: ex.command(`${prefix}${i}`, 0),
+      target: { labels: ['s'] },
+      ...(i ? { needs: [`${prefix}${i - 1}`] } : {}),
+    };
   return { name, tasks };
 }
 
 const shape = (c: ConstellationView) =>
-  Object.fromEntries(Object.entries(c.tasks).map(([id, t]) => [id, t.attempts.map((a) => `${a.deviceId.replace('dev-', '')}:${a.outcome ?? '-'}`).join(' ')]));
+  Object.fromEntries(
+    Object.entries(c.tasks).map(([id, t]) => [
+      id,
+      t.attempts.map((a) => `${a.deviceId.replace('dev-', '')}:${a.outcome ?? '-'}`).join(' '),
+    ]),
+  );
 
 export async function slowAgentScenario(opts: ScenarioOptions = {}): Promise<ScenarioReport[]> {
   const hb = 500;
@@ -50,7 +64,15 @@ export async function slowAgentScenario(opts: ScenarioOptions = {}): Promise<Sce
     const orch = procs.add(await startOrchestrator({ heartbeatMs: hb }));
     const proxy = await TcpProxy.start(Number(new URL(orch.url).port));
     procs.onCleanup(() => proxy.close());
-    procs.add(startAgent({ server: `ws://127.0.0.1:${proxy.port}/v1/aip`, name: 'slow', labels: ['s'], slots: 2, args: ['--reconnect-max-ms', '300'] }));
+    procs.add(
+      startAgent({
+        server: `ws://127.0.0.1:${proxy.port}/v1/aip`,
+        name: 'slow',
+        labels: ['s'],
+        slots: 2,
+        args: ['--reconnect-max-ms', '300'],
+      }),
+    );
     // d3's agent: its own proxy, and a lease of one heartbeat interval.
     const proxy2 = await TcpProxy.start(Number(new URL(orch.url).port));
     procs.onCleanup(() => proxy2.close());
@@ -67,25 +89,39 @@ export async function slowAgentScenario(opts: ScenarioOptions = {}): Promise<Sce
 
     // d1: a chain, first at full speed, then with every chunk delayed.
     const t0 = Date.now();
-    const base = await waitFinished(() => orch.url, (await submit(orch.url, chain('chain-fast', exSlow, n, 'f'))).id, 60_000);
+    const base = await waitFinished(
+      () => orch.url,
+      (await submit(orch.url, chain('chain-fast', exSlow, n, 'f'))).id,
+      60_000,
+    );
     const fastMs = Date.now() - t0;
     proxy.delayMs = delayMs;
     const t1 = Date.now();
-    const slow = await waitFinished(() => orch.url, (await submit(orch.url, chain('chain-slow', exSlow, n, 'w'))).id, 60_000);
+    const slow = await waitFinished(
+      () => orch.url,
+      (await submit(orch.url, chain('chain-slow', exSlow, n, 'w'))).id,
+      60_000,
+    );
     const slowMs = Date.now() - t1;
     proxy.delayMs = 0;
     const lostAfterSlow = await metric(orch.url, 'orrery_devices_lost_total');
-    const singleAttempts = [...Object.values(base.tasks), ...Object.values(slow.tasks)].every((t) => t.attempts.length === 1);
+    const singleAttempts = [...Object.values(base.tasks), ...Object.values(slow.tasks)].every(
+      (t) => t.attempts.length === 1,
+    );
 
     // d2: a stall longer than the lost-device time, with two tasks running.
     const staleBefore = await metric(orch.url, 'orrery_stale_results_total');
     const g = {
       name: 'stalled',
-      tasks: Object.fromEntries(['x0', 'x1'].map((id) => [id, { run: exStall.command(id, 3), target: { labels: ['s'] } }])),
+      tasks: Object.fromEntries(
+        ['x0', 'x1'].map((id) => [id, { run: exStall.command(id, 3), target: { labels: ['s'] } }]),
+      ),
     };
     const g3 = {
       name: 'stalled-leased',
-      tasks: Object.fromEntries(['y0', 'y1'].map((id) => [id, { run: exLeased.command(id, 3), target: { labels: ['t'] } }])),
+      tasks: Object.fromEntries(
+        ['y0', 'y1'].map((id) => [id, { run: exLeased.command(id, 3), target: { labels: ['t'] } }]),
+      ),
     };
     const c = await submit(orch.url, g);
     const c3 = await submit(orch.url, g3);
@@ -115,7 +151,11 @@ export async function slowAgentScenario(opts: ScenarioOptions = {}): Promise<Sce
     proxy2.stall(false);
     const done = await waitFinished(() => orch.url, c.id, 60_000);
     const done3 = await waitFinished(() => orch.url, c3.id, 60_000);
-    await waitFor(async () => (await metric(orch.url, 'orrery_stale_results_total')) - staleBefore >= 4, 'stale results', 20_000).catch(() => undefined);
+    await waitFor(
+      async () => (await metric(orch.url, 'orrery_stale_results_total')) - staleBefore >= 4,
+      'stale results',
+      20_000,
+    ).catch(() => undefined);
     await waitFor(() => exStall.count >= 4, 'the stalled agent to finish its copies', 20_000).catch(() => undefined);
     const stale = (await metric(orch.url, 'orrery_stale_results_total')) - staleBefore;
     const backOnline = await waitDevices(orch.url, ['slow'], 'online', 20_000).catch(() => false);
@@ -149,7 +189,9 @@ export async function slowAgentScenario(opts: ScenarioOptions = {}): Promise<Sce
           `attempts: ${JSON.stringify(shape(done))}; stale results (d2 and d3): ${stale}; slow agent back online after the stall: ${Boolean(backOnline)}`,
           `side effects: ${exStall.count} for 2 tasks (the stalled agent finished its copies: at-least-once)`,
         ],
-        extraOk: Object.values(done.tasks).every((t) => t.attempts[0]?.outcome === 'lost' && t.attempts.filter((a) => a.outcome === 'succeeded').length === 1),
+        extraOk: Object.values(done.tasks).every(
+          (t) => t.attempts[0]?.outcome === 'lost' && t.attempts.filter((a) => a.outcome === 'succeeded').length === 1,
+        ),
         facts: { attempts: shape(done), stale, backOnline: Boolean(backOnline) },
       }),
       report({
@@ -165,7 +207,9 @@ export async function slowAgentScenario(opts: ScenarioOptions = {}): Promise<Sce
           `attempts: ${JSON.stringify(shape(done3))}`,
           `side effects: ${exLeased.count} for 2 tasks (the agent noticed the silence after 2 intervals and killed its tasks)`,
         ],
-        extraOk: Object.values(done3.tasks).every((t) => t.attempts[0]?.outcome === 'lost' && t.attempts.filter((a) => a.outcome === 'succeeded').length === 1),
+        extraOk: Object.values(done3.tasks).every(
+          (t) => t.attempts[0]?.outcome === 'lost' && t.attempts.filter((a) => a.outcome === 'succeeded').length === 1,
+        ),
         facts: { attempts: shape(done3) },
       }),
     ];
