@@ -269,7 +269,7 @@ tasks:
       c,
       { op: 'add_task', task: spec('x'), needs: [{ from: 'b', kind: 'completion' }] },
       { op: 'add_dependency', dependency: { from: 'x', to: 'c', kind: 'success' } },
-      { op: 'skip_task', taskId: 'x' },
+      { op: 'update_task', taskId: 'a', task: spec('a', { priority: 3, outputs: { v: { from: 'stdout' } } }) },
     );
     expect(r.ok).toBe(true);
     if (!r.ok) return;
@@ -281,6 +281,20 @@ tasks:
     expect(statuses(c)).toEqual(statuses(snapshot));
     expect(new Set(c.dependencies.map((d) => `${d.from}>${d.to}`))).toEqual(new Set(snapshot.dependencies.map((d) => `${d.from}>${d.to}`)));
     expect(c.revision).toBe(3);
+    expect(c.tasks.a!.spec.priority).toBe(0);
+  });
+
+  it('offers no undo when a batch skipped tasks by rewiring them', () => {
+    const c = make(`name: cond
+tasks:
+  a: { run: "false" }
+  b: { run: echo }
+  c: { run: echo, needs: { a: { if: "tasks.a.status == 'succeeded'" }, b: success } }
+`);
+    finish(c, 'a', 'failed');
+    const r = edit(c, { op: 'remove_dependency', from: 'b', to: 'c' });
+    expect(c.tasks.c!.status).toBe('skipped');
+    expect(r.ok && invertEdit(r.record, c.revision)).toBeNull();
   });
 
   it('remove_task inverse restores edges both ways', () => {

@@ -47,7 +47,12 @@ export function applyEdit(c: Constellation, batch: EditBatch, now: number, opts:
   const m = new Mutation(c, now, { undo: true, ...(opts.counter ? { counter: opts.counter } : {}) });
   const ctx: OpContext = { inverse: [], index: 0, refChecks: [] };
   try {
-    for (; ctx.index < batch.operations.length; ctx.index++) applyOperation(m, batch.operations[ctx.index]!, ctx);
+    for (; ctx.index < batch.operations.length; ctx.index++) {
+      const op = batch.operations[ctx.index]!;
+      const from = m.changes.length;
+      applyOperation(m, op, ctx);
+      if (ctx.inverse && skippedOthers(op, m.changes.slice(from))) ctx.inverse = null;
+    }
     runRefChecks(m, ctx);
   } catch (e) {
     const index = ctx.index;
@@ -88,6 +93,30 @@ function netChanges(changes: TaskChange[]): TaskChange[] {
     byTask.set(ch.taskId, merged);
   }
   return [...byTask.values()].filter((ch) => ch.from !== ch.to || ch.cancelAttempt);
+}
+
+/** The task an operation is about (its own status change is undone by its inverse). */
+function subject(op: EditOperation): string | undefined {
+  switch (op.op) {
+    case 'add_task':
+      return op.task?.id;
+    case 'add_dependency':
+      return op.dependency?.to;
+    case 'remove_dependency':
+      return undefined;
+    default:
+      return op.taskId;
+  }
+}
+
+/**
+ * Did the operation skip tasks besides its own (by adding or removing
+ * edges)? Those verdicts cannot be put back by an inverse batch, so such a
+ * batch offers no undo.
+ */
+function skippedOthers(op: EditOperation, changes: TaskChange[]): boolean {
+  const own = subject(op);
+  return changes.some((ch) => ch.to === 'skipped' && ch.taskId !== own);
 }
 
 /**

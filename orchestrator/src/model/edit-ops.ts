@@ -305,15 +305,20 @@ function retryTask(m: Mutation, op: Extract<EditOperation, { op: 'retry_task' }>
   if (!['failed', 'timed_out', 'cancelled', 'skipped'].includes(t.status)) {
     throw new EditRejection('EDIT_INVALID', `cannot retry task ${op.taskId}: it is ${t.status} (only failed, timed_out, cancelled or skipped tasks)`);
   }
-  const unmet = linksOf(m.idx, op.taskId).unmet;
   const next: TaskState = {
-    ...withoutFields(t, 'waitingReason', 'notBefore', 'progress', 'retryBase', 'skippedBy'),
-    status: unmet === 0 ? 'ready' : 'pending',
+    ...withoutFields(t, 'waitingReason', 'notBefore', 'progress', 'retryBase', 'skippedBy', 'skipCause'),
+    status: 'pending',
     outputs: {},
   };
   if (t.attempts.length > 0) next.retryBase = t.attempts.length;
   m.setTask(op.taskId, next, { reason: 'retried by edit' });
   reviveDependents(m, op.taskId);
+  // Decided afresh, like a new task: ready, pending behind a running upstream, or ruled out.
+  evaluatePending(m, op.taskId);
+  if (m.task(op.taskId)!.status === 'skipped') {
+    const why = m.changes.findLast((ch) => ch.taskId === op.taskId)?.reason ?? 'its dependencies rule it out';
+    throw new EditRejection('EDIT_INVALID', `cannot retry task ${op.taskId}: ${why}; retry the upstream instead`);
+  }
   // Only a manual skip can be put back exactly (a dependency verdict cannot).
   if (t.attempts.length > 0 || t.status !== 'skipped' || t.skippedBy !== 'edit') ctx.inverse = null;
   else ctx.inverse?.push([{ op: 'skip_task', taskId: op.taskId }]);

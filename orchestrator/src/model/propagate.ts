@@ -38,8 +38,8 @@ function violationReason(dep: Dependency, upstream: TaskStatus): string {
 }
 
 /** Skip a non-started task, recording why. Dependents are settled by the caller's queue. */
-function skip(m: Mutation, id: string, t: TaskState, reason: string, queue: string[], by: 'dependency' | 'condition' = 'dependency'): void {
-  m.setTask(id, { ...withoutFields(t, 'waitingReason', 'notBefore'), status: 'skipped', skippedBy: by }, { reason });
+function skip(m: Mutation, id: string, t: TaskState, dep: Dependency, reason: string, queue: string[], by: 'dependency' | 'condition' = 'dependency'): void {
+  m.setTask(id, { ...withoutFields(t, 'waitingReason', 'notBefore'), status: 'skipped', skippedBy: by, skipCause: dep.from }, { reason });
   queue.push(id);
 }
 
@@ -50,7 +50,7 @@ function decide(m: Mutation, id: string, t: TaskState, queue: string[]): void {
     const up = m.task(dep.from)!;
     const verdict = edgeVerdict(dep, up.status);
     if (verdict === 'violated') {
-      skip(m, id, t, violationReason(dep, up.status), queue);
+      skip(m, id, t, dep, violationReason(dep, up.status), queue);
       return;
     }
     if (verdict === 'condition') {
@@ -61,7 +61,7 @@ function decide(m: Mutation, id: string, t: TaskState, queue: string[]): void {
         holds = false;
       }
       if (!holds) {
-        skip(m, id, t, `condition on ${dep.from} is false: ${dep.condition}`, queue, 'condition');
+        skip(m, id, t, dep, `condition on ${dep.from} is false: ${dep.condition}`, queue, 'condition');
         return;
       }
     }
@@ -83,7 +83,7 @@ export function settleDependents(m: Mutation, queue: string[]): void {
       const t = m.task(to)!;
       if (t.status !== 'pending') continue;
       if (edgeVerdict(dep, status) === 'violated') {
-        skip(m, to, t, violationReason(dep, status), queue);
+        skip(m, to, t, dep, violationReason(dep, status), queue);
       } else if (linksOf(m.idx, to).unmet === 0) {
         decide(m, to, t, queue);
       }
@@ -102,7 +102,7 @@ export function evaluatePending(m: Mutation, id: string): void {
       m.visit();
       const up = m.task(dep.from)!;
       if (edgeVerdict(dep, up.status) === 'violated') {
-        skip(m, id, t, violationReason(dep, up.status), queue);
+        skip(m, id, t, dep, violationReason(dep, up.status), queue);
         break;
       }
     }
@@ -127,21 +127,26 @@ export function reviveDependents(m: Mutation, root: string): void {
       const t = m.task(to)!;
       if (t.status === 'ready') {
         m.setTask(to, { ...t, status: 'pending' }, { reason: `upstream ${id} is retried` });
-      } else if (t.status === 'skipped' && t.skippedBy !== 'edit' && !blockedElsewhere(m, to)) {
-        m.setTask(to, { ...withoutFields(t, 'skippedBy'), status: 'pending' }, { reason: `upstream ${id} is retried` });
-        stack.push(to);
+      } else if (t.status === 'skipped' && t.skippedBy !== 'edit' && t.skipCause === id) {
+        // Skipped because of this task: back to pending, unless another upstream still rules it out.
+        const other = blockingEdge(m, to);
+        if (other) m.setTask(to, { ...t, skipCause: other.from });
+        else {
+          m.setTask(to, { ...withoutFields(t, 'skippedBy', 'skipCause'), status: 'pending' }, { reason: `upstream ${id} is retried` });
+          stack.push(to);
+        }
       }
     }
   }
 }
 
-/** Does some terminal upstream still violate its edge to this task? */
-function blockedElsewhere(m: Mutation, id: string): boolean {
+/** A terminal upstream's edge that still rules this task out, if any. */
+function blockingEdge(m: Mutation, id: string): Dependency | undefined {
   for (const dep of linksOf(m.idx, id).in) {
     m.visit();
-    if (edgeVerdict(dep, m.task(dep.from)!.status) === 'violated') return true;
+    if (edgeVerdict(dep, m.task(dep.from)!.status) === 'violated') return dep;
   }
-  return false;
+  return undefined;
 }
 
 /**

@@ -132,6 +132,8 @@ export interface TaskState {
    * condition.
    */
   skippedBy?: 'edit' | 'dependency' | 'condition';
+  /** The upstream whose outcome skipped it (retrying that upstream revives it). */
+  skipCause?: string;
 }
 
 export interface Constellation {
