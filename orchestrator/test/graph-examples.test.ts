@@ -50,8 +50,16 @@ function runToEnd(c: Constellation): void {
       });
       const ok = proc.status === 0;
       const outputs: Record<string, string> = {};
-      if (ok) for (const [name, src] of Object.entries(c.tasks[id]!.spec.outputs)) outputs[name] = extract(src, proc.stdout, work);
-      const r = completeTask(c, id, a.attempt!, { outcome: ok ? 'succeeded' : 'failed', outputs, exitCode: proc.status ?? -1 }, now + 1);
+      if (ok)
+        for (const [name, src] of Object.entries(c.tasks[id]!.spec.outputs))
+          outputs[name] = extract(src, proc.stdout, work);
+      const r = completeTask(
+        c,
+        id,
+        a.attempt!,
+        { outcome: ok ? 'succeeded' : 'failed', outputs, exitCode: proc.status ?? -1 },
+        now + 1,
+      );
       expect(r.ok).toBe(true);
       expect(checkInvariants(c)).toEqual([]);
     }
@@ -71,7 +79,11 @@ describe('examples', () => {
     const c = load('hello.yaml');
     expect(c.tasks.words!.spec.target).toEqual({ labels: ['io'] });
     expect(c.tasks.count!.spec.target).toEqual({ labels: ['cpu'] });
-    expect(Object.keys(c.tasks).filter((id) => c.tasks[id]!.status === 'ready').sort()).toEqual(['nap', 'words']);
+    expect(
+      Object.keys(c.tasks)
+        .filter((id) => c.tasks[id]!.status === 'ready')
+        .sort(),
+    ).toEqual(['nap', 'words']);
     runToEnd(c);
     expect(c.status).toBe('succeeded');
     expect(c.tasks.count!.outputs).toEqual({ n: '4' });

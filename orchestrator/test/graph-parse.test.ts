@@ -49,7 +49,12 @@ describe('parseGraph: valid documents', () => {
       id: 'build',
       name: 'Build it',
       target: { labels: ['server'] },
-      executor: { kind: 'shell', command: 'echo build ${{ inputs.version }}', env: { FOO: 'bar', N: '3' }, cwd: '/tmp' },
+      executor: {
+        kind: 'shell',
+        command: 'echo build ${{ inputs.version }}',
+        env: { FOO: 'bar', N: '3' },
+        cwd: '/tmp',
+      },
       inputs: {},
       outputs: {
         artifact: { from: 'stdout' },
@@ -81,7 +86,10 @@ describe('parseGraph: valid documents', () => {
   it('accepts JSON text and already-parsed objects identically', () => {
     const doc = {
       name: 'j',
-      tasks: { a: { run: 'echo a', outputs: { x: 'stdout' } }, b: { needs: ['a'], run: 'echo ${{ tasks.a.outputs.x }}' } },
+      tasks: {
+        a: { run: 'echo a', outputs: { x: 'stdout' } },
+        b: { needs: ['a'], run: 'echo ${{ tasks.a.outputs.x }}' },
+      },
     };
     const fromText = parseGraph(JSON.stringify(doc, null, 2));
     expect(fromText).toEqual(normaliseGraph(doc));
@@ -139,7 +147,9 @@ describe('parseGraph: errors with codes, paths and lines', () => {
   });
 
   it('GRAPH_SCHEMA for a bad duration and a bad nested retry field', () => {
-    const list = issues('name: x\ntasks:\n  a:\n    run: echo\n    timeout: 5 minutes\n    retries: { max: 1, backof: 1s }\n');
+    const list = issues(
+      'name: x\ntasks:\n  a:\n    run: echo\n    timeout: 5 minutes\n    retries: { max: 1, backof: 1s }\n',
+    );
     expect(list.map((i) => [i.code, i.path, i.line])).toEqual([
       ['GRAPH_SCHEMA', '/tasks/a/retries/backof', 6],
       ['GRAPH_SCHEMA', '/tasks/a/timeout', 5],
@@ -153,7 +163,11 @@ describe('parseGraph: errors with codes, paths and lines', () => {
   });
 
   it('GRAPH_SCHEMA when a task has neither run nor executor, or both', () => {
-    expect(issues('name: x\ntasks:\n  a: { name: A }\n')[0]).toMatchObject({ code: 'GRAPH_SCHEMA', path: '/tasks/a', line: 3 });
+    expect(issues('name: x\ntasks:\n  a: { name: A }\n')[0]).toMatchObject({
+      code: 'GRAPH_SCHEMA',
+      path: '/tasks/a',
+      line: 3,
+    });
     expect(issues('name: x\ntasks:\n  a: { run: x, executor: { kind: shell, command: y } }\n')[0]).toMatchObject({
       code: 'GRAPH_SCHEMA',
       path: '/tasks/a',
@@ -222,7 +236,9 @@ tasks:
   });
 
   it('GRAPH_INVALID_CONDITION with the path of the if', () => {
-    const list = issues('name: x\ntasks:\n  a: { run: echo }\n  b:\n    run: echo\n    needs:\n      a: { if: "tasks.a.status ==" }\n');
+    const list = issues(
+      'name: x\ntasks:\n  a: { run: echo }\n  b:\n    run: echo\n    needs:\n      a: { if: "tasks.a.status ==" }\n',
+    );
     expect(list[0]).toMatchObject({ code: 'GRAPH_INVALID_CONDITION', path: '/tasks/b/needs/a/if', line: 7 });
   });
 
@@ -239,7 +255,11 @@ tasks:
       expect.unreachable();
     } catch (e) {
       expect((e as GraphError).code).toBe('GRAPH_SCHEMA');
-      expect((e as GraphError).issues[0]).toEqual({ code: 'GRAPH_SCHEMA', path: '/tasks/a/extra', message: expect.any(String) });
+      expect((e as GraphError).issues[0]).toEqual({
+        code: 'GRAPH_SCHEMA',
+        path: '/tasks/a/extra',
+        message: expect.any(String),
+      });
     }
   });
 

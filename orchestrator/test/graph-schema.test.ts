@@ -95,11 +95,17 @@ tasks:
   });
 
   it('a task named like an Object.prototype member is an ordinary task', () => {
-    const c = createConstellation(normaliseGraph({ name: 'p', tasks: { constructor: { run: 'echo' }, toString: { run: 'echo', needs: ['constructor'] } } }), {
-      id: 'p',
-      owner: 'o',
-      now: 0,
-    });
+    const c = createConstellation(
+      normaliseGraph({
+        name: 'p',
+        tasks: { constructor: { run: 'echo' }, toString: { run: 'echo', needs: ['constructor'] } },
+      }),
+      {
+        id: 'p',
+        owner: 'o',
+        now: 0,
+      },
+    );
     expect(c.tasks.constructor?.status).toBe('ready');
     const r = applyEdit(c, { revision: 1, operations: [{ op: 'remove_task', taskId: 'hasOwnProperty' }] }, 1);
     expect(!r.ok && r.error.code).toBe('EDIT_UNKNOWN_TASK');
@@ -109,7 +115,10 @@ tasks:
     const c = createConstellation(
       normaliseGraph({
         name: 'd',
-        tasks: { a: { run: 'false', outputs: { v: 'stdout' } }, b: { needs: { a: 'completion' }, run: 'echo [${{ tasks.a.outputs.v }}]' } },
+        tasks: {
+          a: { run: 'false', outputs: { v: 'stdout' } },
+          b: { needs: { a: 'completion' }, run: 'echo [${{ tasks.a.outputs.v }}]' },
+        },
       }),
       { id: 'd', owner: 'o', now: 0 },
     );

@@ -69,7 +69,11 @@ tasks:
 describe('applyEdit', () => {
   it('adds a task with needs, bumps the revision and records the batch', () => {
     const c = make(CHAIN);
-    const r = edit(c, { op: 'add_task', task: spec('d', { executor: { kind: 'shell', command: 'echo ${{ tasks.a.outputs.v }}' } }), needs: [{ from: 'a' }] });
+    const r = edit(c, {
+      op: 'add_task',
+      task: spec('d', { executor: { kind: 'shell', command: 'echo ${{ tasks.a.outputs.v }}' } }),
+      needs: [{ from: 'a' }],
+    });
     expect(r.ok).toBe(true);
     if (!r.ok) return;
     expect(c.revision).toBe(2);
@@ -83,7 +87,11 @@ describe('applyEdit', () => {
   it('a task added under a finished upstream is ready at once (or skipped)', () => {
     const c = make(CHAIN);
     finish(c, 'a', 'succeeded', { v: '1' });
-    edit(c, { op: 'add_task', task: spec('x'), needs: [{ from: 'a' }] }, { op: 'add_task', task: spec('y'), needs: [{ from: 'a', kind: 'failure' }] });
+    edit(
+      c,
+      { op: 'add_task', task: spec('x'), needs: [{ from: 'a' }] },
+      { op: 'add_task', task: spec('y'), needs: [{ from: 'a', kind: 'failure' }] },
+    );
     expect(statuses(c)).toMatchObject({ x: 'ready', y: 'skipped' });
   });
 
@@ -91,7 +99,10 @@ describe('applyEdit', () => {
     const c = make(CHAIN);
     const before = structuredClone(c);
     const r = applyEdit(c, { revision: 7, operations: [{ op: 'skip_task', taskId: 'c' }] }, 1);
-    expect(r).toEqual({ ok: false, error: expect.objectContaining({ code: 'EDIT_REVISION_CONFLICT', operationIndex: -1 }) });
+    expect(r).toEqual({
+      ok: false,
+      error: expect.objectContaining({ code: 'EDIT_REVISION_CONFLICT', operationIndex: -1 }),
+    });
     expect(c).toEqual(before);
   });
 
@@ -107,7 +118,12 @@ describe('applyEdit', () => {
     );
     expect(e.operationIndex).toBe(3);
     // A reference broken by operation 0 is reported at index 0, after the batch.
-    const e2 = rejected(c, 'EDIT_UNKNOWN_REFERENCE', { op: 'remove_dependency', from: 'b', to: 'c' }, { op: 'skip_task', taskId: 'a' });
+    const e2 = rejected(
+      c,
+      'EDIT_UNKNOWN_REFERENCE',
+      { op: 'remove_dependency', from: 'b', to: 'c' },
+      { op: 'skip_task', taskId: 'a' },
+    );
     expect(e2.operationIndex).toBe(0);
     // A shallow check of a task earlier in the batch does not hide a later deep one.
     const e3 = rejected(
@@ -134,7 +150,12 @@ describe('applyEdit', () => {
     rejected(c, 'EDIT_TASK_STARTED', { op: 'update_task', taskId: 'a', task: spec('a') });
     rejected(c, 'EDIT_TASK_STARTED', { op: 'remove_task', taskId: 'a' });
     rejected(c, 'EDIT_TASK_STARTED', { op: 'skip_task', taskId: 'a' });
-    rejected(c, 'EDIT_TASK_STARTED', { op: 'add_task', task: spec('z') }, { op: 'add_dependency', dependency: { from: 'z', to: 'a', kind: 'success' } });
+    rejected(
+      c,
+      'EDIT_TASK_STARTED',
+      { op: 'add_task', task: spec('z') },
+      { op: 'add_dependency', dependency: { from: 'z', to: 'a', kind: 'success' } },
+    );
     completeTask(c, 'a', 1, { outcome: 'succeeded', outputs: { v: '1' } }, 2);
     rejected(c, 'EDIT_TERMINAL', { op: 'cancel_task', taskId: 'a' });
     rejected(c, 'EDIT_INVALID', { op: 'retry_task', taskId: 'a' });
@@ -147,7 +168,11 @@ describe('applyEdit', () => {
     rejected(c, 'EDIT_UNKNOWN_TASK', { op: 'add_task', task: spec('x'), needs: [{ from: 'nope' }] });
     rejected(c, 'EDIT_INVALID', { op: 'add_task', task: spec('bad id') });
     rejected(c, 'EDIT_INVALID', { op: 'update_task', taskId: 'b', task: spec('renamed') });
-    rejected(c, 'EDIT_INVALID', { op: 'add_task', task: spec('x'), needs: [{ from: 'a', kind: 'condition', condition: 'tasks.a.status ==' }] });
+    rejected(c, 'EDIT_INVALID', {
+      op: 'add_task',
+      task: spec('x'),
+      needs: [{ from: 'a', kind: 'condition', condition: 'tasks.a.status ==' }],
+    });
     rejected(c, 'EDIT_INVALID', { op: 'add_dependency', dependency: { from: 'a', to: 'b', kind: 'success' } });
     rejected(c, 'EDIT_INVALID', { op: 'remove_dependency', from: 'a', to: 'c' });
     rejected(c, 'EDIT_INVALID', { op: 'frobnicate' } as unknown as EditOperation);
@@ -158,7 +183,11 @@ describe('applyEdit', () => {
     // c reads tasks.b.outputs.w: removing the edge, the task or the output breaks it.
     rejected(c, 'EDIT_UNKNOWN_REFERENCE', { op: 'remove_dependency', from: 'b', to: 'c' });
     rejected(c, 'EDIT_UNKNOWN_REFERENCE', { op: 'update_task', taskId: 'b', task: spec('b') });
-    rejected(c, 'EDIT_UNKNOWN_REFERENCE', { op: 'add_task', task: spec('x', { inputs: { q: '${{ tasks.c.outputs.none }}' } }), needs: [{ from: 'c' }] });
+    rejected(c, 'EDIT_UNKNOWN_REFERENCE', {
+      op: 'add_task',
+      task: spec('x', { inputs: { q: '${{ tasks.c.outputs.none }}' } }),
+      needs: [{ from: 'c' }],
+    });
     rejected(c, 'EDIT_UNKNOWN_REFERENCE', { op: 'add_task', task: spec('x', { inputs: { q: '${{ inputs.nope }}' } }) });
     rejected(c, 'EDIT_UNKNOWN_REFERENCE', {
       op: 'add_task',
@@ -168,7 +197,11 @@ describe('applyEdit', () => {
     // Rewiring c to a with a is fine once c no longer reads b.
     const r = edit(
       c,
-      { op: 'update_task', taskId: 'c', task: spec('c', { executor: { kind: 'shell', command: 'echo ${{ tasks.a.outputs.v }}' } }) },
+      {
+        op: 'update_task',
+        taskId: 'c',
+        task: spec('c', { executor: { kind: 'shell', command: 'echo ${{ tasks.a.outputs.v }}' } }),
+      },
       { op: 'remove_dependency', from: 'b', to: 'c' },
       { op: 'add_dependency', dependency: { from: 'a', to: 'c', kind: 'success' } },
     );
@@ -194,7 +227,13 @@ tasks:
     const r = edit(c, { op: 'cancel_task', taskId: 'a' });
     expect(r.ok).toBe(true);
     if (!r.ok) return;
-    expect(r.changes[0]).toEqual({ taskId: 'a', from: 'running', to: 'cancelled', reason: 'cancelled by edit', cancelAttempt: { attempt: 1, deviceId: 'phone' } });
+    expect(r.changes[0]).toEqual({
+      taskId: 'a',
+      from: 'running',
+      to: 'cancelled',
+      reason: 'cancelled by edit',
+      cancelAttempt: { attempt: 1, deviceId: 'phone' },
+    });
     expect(statuses(c)).toEqual({ a: 'cancelled', b: 'skipped', c: 'skipped' });
     expect(c.status).toBe('succeeded');
     expect(r.status).toEqual({ from: 'running', to: 'succeeded' });
@@ -256,7 +295,9 @@ tasks:
     assignTask(c, 'cleanup', { deviceId: 'd', now: 3000 });
     edit(c, { op: 'retry_task', taskId: 'a' });
     const r = completeTask(c, 'cleanup', 1, { outcome: 'lost' }, 3001);
-    expect(r.ok && r.changes).toEqual([{ taskId: 'cleanup', from: 'assigned', to: 'pending', reason: 'attempt 1 lost; requeued' }]);
+    expect(r.ok && r.changes).toEqual([
+      { taskId: 'cleanup', from: 'assigned', to: 'pending', reason: 'attempt 1 lost; requeued' },
+    ]);
     finish(c, 'a', 'succeeded');
     expect(c.tasks.cleanup!.status).toBe('ready');
     expect(checkInvariants(c)).toEqual([]);
@@ -279,7 +320,9 @@ tasks:
     expect(u.ok).toBe(true);
     expect(checkInvariants(c)).toEqual([]);
     expect(statuses(c)).toEqual(statuses(snapshot));
-    expect(new Set(c.dependencies.map((d) => `${d.from}>${d.to}`))).toEqual(new Set(snapshot.dependencies.map((d) => `${d.from}>${d.to}`)));
+    expect(new Set(c.dependencies.map((d) => `${d.from}>${d.to}`))).toEqual(
+      new Set(snapshot.dependencies.map((d) => `${d.from}>${d.to}`)),
+    );
     expect(c.revision).toBe(3);
     expect(c.tasks.a!.spec.priority).toBe(0);
   });

@@ -23,9 +23,9 @@ const ctx: TemplateContext = {
 
 describe('templates', () => {
   it('resolves inputs, outputs and status', () => {
-    expect(resolveTemplate('v=${{ inputs.version }} a=${{tasks.build.outputs.artifact}} s=${{ tasks.test.status }}', ctx)).toBe(
-      'v=1.2.3 a=app.tgz s=failed',
-    );
+    expect(
+      resolveTemplate('v=${{ inputs.version }} a=${{tasks.build.outputs.artifact}} s=${{ tasks.test.status }}', ctx),
+    ).toBe('v=1.2.3 a=app.tgz s=failed');
     expect(resolveTemplate('${{ tasks.deploy-eu.status }}', ctx)).toBe('skipped');
     expect(resolveTemplate('plain text, no braces', ctx)).toBe('plain text, no braces');
     expect(resolveTemplate('${{ inputs.empty }}|', ctx)).toBe('|');
@@ -72,9 +72,9 @@ describe('conditions', () => {
     yes("tasks.build.outputs.score >= 0.9 && tasks.lint.status == 'succeeded'");
     no("tasks.test.status == 'succeeded' || tasks.lint.status == 'failed'");
     yes("!(tasks.test.status == 'succeeded')");
-    yes("true || false && false");
-    no("(true || false) && false");
-    yes("!false && !tasks.build.outputs.flag");
+    yes('true || false && false');
+    no('(true || false) && false');
+    yes('!false && !tasks.build.outputs.flag');
   });
 
   it('treats missing values as null', () => {
@@ -113,7 +113,9 @@ describe('conditions', () => {
   });
 
   it('lists the references of a condition', () => {
-    expect(conditionReferences(parseCondition("tasks.a.outputs.x > 1 && (inputs.y == 'z' || !tasks.b.status)"))).toEqual([
+    expect(
+      conditionReferences(parseCondition("tasks.a.outputs.x > 1 && (inputs.y == 'z' || !tasks.b.status)")),
+    ).toEqual([
       { kind: 'output', task: 'a', name: 'x' },
       { kind: 'input', name: 'y' },
       { kind: 'status', task: 'b' },

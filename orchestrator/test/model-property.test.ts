@@ -39,7 +39,10 @@ const KINDS: DependencyKind[] = ['success', 'completion', 'failure', 'condition'
 function dependency(from: string, to: string, kindIndex: number): Dependency {
   const kind = KINDS[kindIndex % KINDS.length]!;
   if (kind !== 'condition') return { from, to, kind };
-  const condition = kindIndex % 2 === 0 ? `tasks.${from}.outputs.v >= 5` : `tasks.${from}.status == 'succeeded' || tasks.${from}.status == 'skipped'`;
+  const condition =
+    kindIndex % 2 === 0
+      ? `tasks.${from}.outputs.v >= 5`
+      : `tasks.${from}.status == 'succeeded' || tasks.${from}.status == 'skipped'`;
   return { from, to, kind, condition };
 }
 
@@ -78,14 +81,25 @@ export const stepArb: fc.Arbitrary<Step> = fc.oneof(
   { weight: 2, arbitrary: fc.record({ t: fc.constant('start' as const), pick: fc.nat() }) },
   {
     weight: 4,
-    arbitrary: fc.record({ t: fc.constant('complete' as const), pick: fc.nat(), outcome: fc.nat(), v: fc.integer({ min: 0, max: 9 }) }),
+    arbitrary: fc.record({
+      t: fc.constant('complete' as const),
+      pick: fc.nat(),
+      outcome: fc.nat(),
+      v: fc.integer({ min: 0, max: 9 }),
+    }),
   },
-  { weight: 1, arbitrary: fc.record({ t: fc.constant('stale' as const), pick: fc.nat(), delta: fc.integer({ min: -2, max: 2 }) }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({ t: fc.constant('stale' as const), pick: fc.nat(), delta: fc.integer({ min: -2, max: 2 }) }),
+  },
   {
     weight: 3,
     arbitrary: fc.record({
       t: fc.constant('edit' as const),
-      ops: fc.array(fc.record({ kind: fc.nat(), a: fc.nat(), b: fc.nat(), c: fc.nat() }), { minLength: 1, maxLength: 3 }),
+      ops: fc.array(fc.record({ kind: fc.nat(), a: fc.nat(), b: fc.nat(), c: fc.nat() }), {
+        minLength: 1,
+        maxLength: 3,
+      }),
       badRevision: fc.integer({ min: 0, max: 7 }).map((n) => n === 0),
     }),
   },
@@ -108,7 +122,11 @@ function pickTask(c: Constellation, pick: number, filter: (s: string) => boolean
   return ids.length ? ids[pick % ids.length] : undefined;
 }
 
-function randomOp(c: Constellation, o: { kind: number; a: number; b: number; c: number }, fresh: () => string): EditOperation {
+function randomOp(
+  c: Constellation,
+  o: { kind: number; a: number; b: number; c: number },
+  fresh: () => string,
+): EditOperation {
   const ids = Object.keys(c.tasks);
   const id = (n: number) => ids[n % Math.max(ids.length, 1)] ?? 'missing';
   // Mostly aim at tasks the operation applies to; sometimes at any task.
@@ -129,12 +147,17 @@ function randomOp(c: Constellation, o: { kind: number; a: number; b: number; c: 
       return { op: 'add_dependency', dependency: dependency(id(o.a), id(o.b), o.c) };
     case 4: {
       const d = c.dependencies[o.a % Math.max(c.dependencies.length, 1)];
-      return d ? { op: 'remove_dependency', from: d.from, to: d.to } : { op: 'remove_dependency', from: id(o.a), to: id(o.b) };
+      return d
+        ? { op: 'remove_dependency', from: d.from, to: d.to }
+        : { op: 'remove_dependency', from: id(o.a), to: id(o.b) };
     }
     case 5:
       return { op: 'cancel_task', taskId: aimed(o.a, (s) => !isTerminal(s as TaskStatus)) };
     case 6:
-      return { op: 'retry_task', taskId: aimed(o.a, (s) => ['failed', 'timed_out', 'cancelled', 'skipped'].includes(s)) };
+      return {
+        op: 'retry_task',
+        taskId: aimed(o.a, (s) => ['failed', 'timed_out', 'cancelled', 'skipped'].includes(s)),
+      };
     default:
       return { op: 'skip_task', taskId: aimed(o.a, (s) => s === 'pending' || s === 'ready') };
   }
@@ -183,9 +206,16 @@ export function runSteps(g: GraphSpec, steps: Step[]): void {
       case 'complete': {
         const id = pickTask(c, step.pick, (s) => s === 'assigned' || s === 'running');
         if (id) {
-          const r = completeTask(c, id, c.tasks[id]!.attempts.length, { outcome: OUTCOMES[step.outcome % OUTCOMES.length]!, outputs: { v: String(step.v) } }, now, {
-            jitter: 0.3,
-          });
+          const r = completeTask(
+            c,
+            id,
+            c.tasks[id]!.attempts.length,
+            { outcome: OUTCOMES[step.outcome % OUTCOMES.length]!, outputs: { v: String(step.v) } },
+            now,
+            {
+              jitter: 0.3,
+            },
+          );
           expect(r.ok).toBe(true);
         }
         break;
@@ -198,7 +228,13 @@ export function runSteps(g: GraphSpec, steps: Step[]): void {
         const live = (t.status === 'assigned' || t.status === 'running') && step.delta === 0;
         if (live) break;
         const before = structuredClone(c);
-        const r = completeTask(c, id, t.attempts.length + step.delta, { outcome: 'succeeded', outputs: { v: '1' } }, now);
+        const r = completeTask(
+          c,
+          id,
+          t.attempts.length + step.delta,
+          { outcome: 'succeeded', outputs: { v: '1' } },
+          now,
+        );
         expect(r.ok).toBe(false);
         expect(c).toEqual(before);
         break;
@@ -219,7 +255,8 @@ export function runSteps(g: GraphSpec, steps: Step[]): void {
             revived = true;
           }
           for (const ch of r.changes) {
-            if (ch.from === 'assigned' || ch.from === 'running') expect(ch.to === 'cancelled' ? ch.cancelAttempt : true).toBeTruthy();
+            if (ch.from === 'assigned' || ch.from === 'running')
+              expect(ch.to === 'cancelled' ? ch.cancelAttempt : true).toBeTruthy();
           }
         } else {
           if (step.badRevision) expect(r.error.code).toBe('EDIT_REVISION_CONFLICT');
@@ -263,7 +300,13 @@ describe('model properties', () => {
           const a = assignTask(c, id, { deviceId: 'd', now });
           expect(a.ok).toBe(true);
           const coin = coins[i++ % coins.length]!;
-          completeTask(c, id, a.ok ? a.attempt! : 0, { outcome: coin % 3 === 0 ? 'failed' : 'succeeded', outputs: { v: String(coin % 10) } }, now);
+          completeTask(
+            c,
+            id,
+            a.ok ? a.attempt! : 0,
+            { outcome: coin % 3 === 0 ? 'failed' : 'succeeded', outputs: { v: String(coin % 10) } },
+            now,
+          );
         }
         expect(['succeeded', 'failed']).toContain(c.status);
         expect(Object.values(c.tasks).every((t) => isTerminal(t.status))).toBe(true);
@@ -332,9 +375,17 @@ describe('edits on a 100,000-task graph cost O(affected)', () => {
   it('a rejected cycle edit visits only the region below its target and changes nothing', () => {
     const counter: VisitCounter = { visited: 0 };
     const revision = c.revision;
-    const r = applyEdit(c, { revision, operations: [{ op: 'add_dependency', dependency: { from: 'L999_0', to: 'L997_0', kind: 'success' } }] }, 2, {
-      counter,
-    });
+    const r = applyEdit(
+      c,
+      {
+        revision,
+        operations: [{ op: 'add_dependency', dependency: { from: 'L999_0', to: 'L997_0', kind: 'success' } }],
+      },
+      2,
+      {
+        counter,
+      },
+    );
     expect(r.ok).toBe(false);
     expect(!r.ok && r.error.code).toBe('EDIT_CYCLE');
     expect(!r.ok && r.error.cycle?.[0]).toBe('L999_0');

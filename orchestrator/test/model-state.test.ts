@@ -24,7 +24,13 @@ function statuses(c: Constellation): Record<string, TaskStatus> {
 }
 
 /** Assign, start and finish the current attempt of a task. */
-function run(c: Constellation, id: string, outcome: 'succeeded' | 'failed' | 'timed_out', outputs: Record<string, string> = {}, now = 2000) {
+function run(
+  c: Constellation,
+  id: string,
+  outcome: 'succeeded' | 'failed' | 'timed_out',
+  outputs: Record<string, string> = {},
+  now = 2000,
+) {
   const a = assignTask(c, id, { deviceId: 'dev1', now });
   if (!a.ok) throw new Error(`${id}: ${a.message}`);
   expect(startTask(c, id, a.attempt!, now).ok).toBe(true);
@@ -45,7 +51,14 @@ tasks:
 describe('createConstellation', () => {
   it('starts running at revision 1 with roots ready', () => {
     const c = make(DIAMOND);
-    expect(c).toMatchObject({ id: 'c1', owner: 'alice', name: 'diamond', revision: 1, status: 'running', createdAt: 1000 });
+    expect(c).toMatchObject({
+      id: 'c1',
+      owner: 'alice',
+      name: 'diamond',
+      revision: 1,
+      status: 'running',
+      createdAt: 1000,
+    });
     expect(statuses(c)).toEqual({ a: 'ready', b: 'pending', c: 'pending', d: 'pending' });
     expect(checkInvariants(c)).toEqual([]);
     expect(JSON.parse(JSON.stringify(c))).toEqual(c);
@@ -56,7 +69,13 @@ describe('task state machine', () => {
   it('runs a diamond to success, unlocking dependents through out-edges', () => {
     const c = make(DIAMOND);
     const r = run(c, 'a', 'succeeded', { v: 'hello' });
-    expect(r.ok && r.changes.filter((ch) => ch.to === 'ready').map((ch) => ch.taskId).sort()).toEqual(['b', 'c']);
+    expect(
+      r.ok &&
+        r.changes
+          .filter((ch) => ch.to === 'ready')
+          .map((ch) => ch.taskId)
+          .sort(),
+    ).toEqual(['b', 'c']);
     run(c, 'b', 'succeeded');
     expect(c.tasks.d!.status).toBe('pending');
     run(c, 'c', 'succeeded');
@@ -67,7 +86,15 @@ describe('task state machine', () => {
     expect(c.status).toBe('succeeded');
     expect(c.tasks.a!.outputs).toEqual({ v: 'hello' });
     expect(c.tasks.a!.attempts).toEqual([
-      { number: 1, deviceId: 'dev1', assignedAt: 2000, startedAt: 2000, endedAt: 2010, outcome: 'succeeded', exitCode: 0 },
+      {
+        number: 1,
+        deviceId: 'dev1',
+        assignedAt: 2000,
+        startedAt: 2000,
+        endedAt: 2010,
+        outcome: 'succeeded',
+        exitCode: 0,
+      },
     ]);
   });
 

@@ -206,7 +206,12 @@ export function referenceIssues(spec: GraphSpec, raw: RawGraph): GraphIssue[] {
     }
     for (const ref of refs) {
       const why = checkReference(ref, d.to, g);
-      if (why) push({ code: 'GRAPH_UNKNOWN_REFERENCE', path: toPointer(['tasks', d.to, 'needs', d.from, 'if']), message: `condition: ${why}` });
+      if (why)
+        push({
+          code: 'GRAPH_UNKNOWN_REFERENCE',
+          path: toPointer(['tasks', d.to, 'needs', d.from, 'if']),
+          message: `condition: ${why}`,
+        });
     }
   }
   return out;

@@ -3,7 +3,15 @@
 
 import { DEFAULT_RETRY_POLICY } from '../model/backoff.js';
 import { ConditionSyntaxError, parseCondition } from '../model/condition-parse.js';
-import type { Dependency, ExecutorSpec, GraphSpec, OutputSource, RetryPolicy, TargetSelector, TaskSpec } from '../model/types.js';
+import type {
+  Dependency,
+  ExecutorSpec,
+  GraphSpec,
+  OutputSource,
+  RetryPolicy,
+  TargetSelector,
+  TaskSpec,
+} from '../model/types.js';
 import { parseDuration } from './durations.js';
 import { type GraphIssue, toPointer } from './graph-error.js';
 
@@ -14,7 +22,13 @@ export interface RawTask {
   description?: string;
   target?: TargetSelector;
   run?: string;
-  executor?: { kind: string; command?: string; env?: Record<string, Scalar>; cwd?: string; args?: Record<string, unknown> };
+  executor?: {
+    kind: string;
+    command?: string;
+    env?: Record<string, Scalar>;
+    cwd?: string;
+    args?: Record<string, unknown>;
+  };
   env?: Record<string, Scalar>;
   cwd?: string;
   inputs?: Record<string, Scalar>;
@@ -82,7 +96,11 @@ function executor(id: string, t: RawTask, d: RawDefaults, issues: GraphIssue[]):
   const spec: ExecutorSpec = ex ? { kind: ex.kind } : { kind: 'shell', command: t.run ?? '' };
   if (ex?.command !== undefined) spec.command = ex.command;
   if (ex && ex.kind === 'shell' && ex.command === undefined) {
-    issues.push({ code: 'GRAPH_SCHEMA', path: toPointer(['tasks', id, 'executor']), message: 'a shell executor needs a command' });
+    issues.push({
+      code: 'GRAPH_SCHEMA',
+      path: toPointer(['tasks', id, 'executor']),
+      message: 'a shell executor needs a command',
+    });
   }
   if (d.env || t.env || ex?.env) {
     const env = { ...stringify(d.env), ...stringify(t.env), ...stringify(ex?.env) };
@@ -102,7 +120,11 @@ function dependencies(id: string, t: RawTask, issues: GraphIssue[]): Dependency[
     const out: Dependency[] = [];
     needs.forEach((from, i) => {
       if (seen.has(from)) {
-        issues.push({ code: 'GRAPH_SCHEMA', path: toPointer(['tasks', id, 'needs', i]), message: `task ${id} lists ${from} twice in needs` });
+        issues.push({
+          code: 'GRAPH_SCHEMA',
+          path: toPointer(['tasks', id, 'needs', i]),
+          message: `task ${id} lists ${from} twice in needs`,
+        });
       } else out.push({ from, to: id, kind: 'success' });
       seen.add(from);
     });

@@ -32,7 +32,8 @@ function validate(doc: unknown, locate: Locator | undefined, filename: string | 
   const schema = schemaIssues(doc);
   if (schema.length > 0) fail(schema);
   const raw = doc as RawGraph;
-  if (Object.keys(raw.tasks).length === 0) fail([{ code: 'GRAPH_EMPTY', path: '/tasks', message: 'the graph has no tasks' }]);
+  if (Object.keys(raw.tasks).length === 0)
+    fail([{ code: 'GRAPH_EMPTY', path: '/tasks', message: 'the graph has no tasks' }]);
   const issues: GraphIssue[] = [];
   const spec = buildSpec(raw, issues);
   const dangling = danglingIssues(spec, raw);

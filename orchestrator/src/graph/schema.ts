@@ -38,7 +38,10 @@ function messageFor(e: ErrorObject): { path: string; message: string } {
   const at = e.instancePath;
   if (e.propertyName !== undefined && e.keyword !== 'propertyNames') {
     const desc = (e.parentSchema as { description?: string } | undefined)?.description;
-    return { path: `${at}/${escapePointer(e.propertyName)}`, message: `invalid name "${e.propertyName}": expected ${desc ?? 'a valid name'}` };
+    return {
+      path: `${at}/${escapePointer(e.propertyName)}`,
+      message: `invalid name "${e.propertyName}": expected ${desc ?? 'a valid name'}`,
+    };
   }
   const desc = (e.parentSchema as { description?: string } | undefined)?.description;
   switch (e.keyword) {
@@ -51,9 +54,15 @@ function messageFor(e: ErrorObject): { path: string; message: string } {
       };
     }
     case 'required':
-      return { path: at, message: `missing required field "${(e.params as { missingProperty: string }).missingProperty}"` };
+      return {
+        path: at,
+        message: `missing required field "${(e.params as { missingProperty: string }).missingProperty}"`,
+      };
     case 'type':
-      return { path: at, message: `must be ${(e.params as { type: string | string[] }).type}, not ${describeValue(e.data)}` };
+      return {
+        path: at,
+        message: `must be ${(e.params as { type: string | string[] }).type}, not ${describeValue(e.data)}`,
+      };
     case 'pattern':
       return { path: at, message: `invalid value ${JSON.stringify(e.data)}${desc ? `: expected ${desc}` : ''}` };
     case 'enum':
@@ -79,7 +88,9 @@ function simplify(errors: ErrorObject[]): ErrorObject[] {
     const prefix = `${a.schemaPath}/`;
     const branch = rest.filter((e) => e.schemaPath.startsWith(prefix));
     rest = rest.filter((e) => e !== a && !e.schemaPath.startsWith(prefix));
-    const specific = branch.filter((e) => !(e.instancePath === a.instancePath && (e.keyword === 'type' || e.keyword === 'enum')));
+    const specific = branch.filter(
+      (e) => !(e.instancePath === a.instancePath && (e.keyword === 'type' || e.keyword === 'enum')),
+    );
     if (specific.length > 0) keep.push(...specific);
     else keep.push(a);
   }

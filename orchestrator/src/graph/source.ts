@@ -148,7 +148,9 @@ function parseJson(text: string): ParsedSource {
   const lc = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lc });
   // Only duplicate keys matter here: JSON.parse already accepted the text.
-  const issues = yamlIssues(doc).filter((i) => i.code === 'GRAPH_DUPLICATE_TASK' || i.message.startsWith('duplicate key'));
+  const issues = yamlIssues(doc).filter(
+    (i) => i.code === 'GRAPH_DUPLICATE_TASK' || i.message.startsWith('duplicate key'),
+  );
   return { value, format: 'json', locate: makeLocator(doc, lc), issues };
 }
 

@@ -142,7 +142,10 @@ class Parser {
       const right = this.primary();
       const after = this.peek();
       if (after.t === 'op' && COMPARE_OPS.has(after.v)) {
-        throw new ConditionSyntaxError(`comparisons cannot be chained (at ${after.pos}); use && and parentheses`, after.pos);
+        throw new ConditionSyntaxError(
+          `comparisons cannot be chained (at ${after.pos}); use && and parentheses`,
+          after.pos,
+        );
       }
       return { type: 'compare', op: t.v as CompareOp, left, right };
     }

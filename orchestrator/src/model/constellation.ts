@@ -47,7 +47,11 @@ export function createConstellation(spec: GraphSpec, meta: ConstellationMeta): C
 }
 
 /** Cancel the constellation: every non-terminal task becomes cancelled. */
-export function cancelConstellation(c: Constellation, now: number, reason = 'constellation cancelled'): TransitionResult {
+export function cancelConstellation(
+  c: Constellation,
+  now: number,
+  reason = 'constellation cancelled',
+): TransitionResult {
   if (c.status === 'cancelled') return { ok: true, changes: [] };
   const m = new Mutation(c, now);
   for (const [id, t] of Object.entries(c.tasks)) {
@@ -83,5 +87,9 @@ export function resumeConstellation(c: Constellation, now: number): TransitionRe
   c.updatedAt = now;
   const m = new Mutation(c, now);
   const status = refreshStatus(m);
-  return { ok: true, changes: [], status: status ? { from: 'paused', to: status.to } : { from: 'paused', to: 'running' } };
+  return {
+    ok: true,
+    changes: [],
+    status: status ? { from: 'paused', to: status.to } : { from: 'paused', to: 'running' },
+  };
 }

@@ -4,7 +4,13 @@
 // and then kept up to date by the model's own mutations; it lives beside the
 // plain, JSON-serialisable Constellation in a WeakMap.
 
-import { type Constellation, type Dependency, TERMINAL_TASK_STATUSES, type TaskState, type TaskStatus } from './types.js';
+import {
+  type Constellation,
+  type Dependency,
+  TERMINAL_TASK_STATUSES,
+  type TaskState,
+  type TaskStatus,
+} from './types.js';
 
 // Arrays, not Maps: 100,000 tasks would otherwise allocate 200,000 Maps.
 // Pair lookups scan the shorter of from.out / to.in (O(degree)).

@@ -26,7 +26,10 @@ export interface EditOptions {
 
 export function applyEdit(c: Constellation, batch: EditBatch, now: number, opts: EditOptions = {}): EditResult {
   if (!batch || typeof batch !== 'object' || !Array.isArray(batch.operations)) {
-    return { ok: false, error: { code: 'EDIT_INVALID', message: 'an edit batch needs operations', operationIndex: -1 } };
+    return {
+      ok: false,
+      error: { code: 'EDIT_INVALID', message: 'an edit batch needs operations', operationIndex: -1 },
+    };
   }
   if (batch.revision !== c.revision) {
     return {
@@ -39,7 +42,10 @@ export function applyEdit(c: Constellation, batch: EditBatch, now: number, opts:
     };
   }
   if (c.status === 'cancelled') {
-    return { ok: false, error: { code: 'EDIT_TERMINAL', message: 'the constellation is cancelled', operationIndex: -1 } };
+    return {
+      ok: false,
+      error: { code: 'EDIT_TERMINAL', message: 'the constellation is cancelled', operationIndex: -1 },
+    };
   }
   if (batch.operations.length === 0) {
     return { ok: false, error: { code: 'EDIT_INVALID', message: 'the batch has no operations', operationIndex: -1 } };

@@ -41,7 +41,10 @@ function existing(m: Mutation, id: unknown): TaskState {
 
 function notStarted(id: string, t: TaskState, what: string): void {
   if (t.status !== 'pending' && t.status !== 'ready') {
-    throw new EditRejection('EDIT_TASK_STARTED', `cannot ${what} task ${id}: it is ${t.status} (only pending or ready tasks can change)`);
+    throw new EditRejection(
+      'EDIT_TASK_STARTED',
+      `cannot ${what} task ${id}: it is ${t.status} (only pending or ready tasks can change)`,
+    );
   }
 }
 
@@ -68,11 +71,13 @@ function makeDependency(from: string, to: string, kind: unknown, condition: unkn
   const k = (kind ?? (condition !== undefined ? 'condition' : 'success')) as string;
   if (!KINDS.has(k)) throw new EditRejection('EDIT_INVALID', `unknown dependency kind ${JSON.stringify(kind)}`);
   if (k === 'condition') {
-    if (typeof condition !== 'string') throw new EditRejection('EDIT_INVALID', `condition dependency ${from} -> ${to} needs a condition`);
+    if (typeof condition !== 'string')
+      throw new EditRejection('EDIT_INVALID', `condition dependency ${from} -> ${to} needs a condition`);
     try {
       conditionRefs(condition);
     } catch (e) {
-      if (e instanceof ConditionSyntaxError) throw new EditRejection('EDIT_INVALID', `invalid condition on ${from} -> ${to}: ${e.message}`);
+      if (e instanceof ConditionSyntaxError)
+        throw new EditRejection('EDIT_INVALID', `invalid condition on ${from} -> ${to}: ${e.message}`);
       throw e;
     }
     return { from, to, kind: 'condition', condition };
@@ -219,14 +224,21 @@ function removeTask(m: Mutation, op: Extract<EditOperation, { op: 'remove_task' 
   );
   // A task that ran before (and was requeued) cannot get its attempts back,
   // and edges into dependents that started cannot be put back.
-  if (t.attempts.length > 0 || outs.some((d) => !['pending', 'ready', 'skipped', 'cancelled'].includes(m.task(d.to)!.status))) {
+  if (
+    t.attempts.length > 0 ||
+    outs.some((d) => !['pending', 'ready', 'skipped', 'cancelled'].includes(m.task(d.to)!.status))
+  ) {
     ctx.inverse = null;
   }
   ctx.inverse?.push([
     {
       op: 'add_task',
       task: t.spec,
-      needs: ins.map((d) => (d.condition !== undefined ? { from: d.from, kind: d.kind, condition: d.condition } : { from: d.from, kind: d.kind })),
+      needs: ins.map((d) =>
+        d.condition !== undefined
+          ? { from: d.from, kind: d.kind, condition: d.condition }
+          : { from: d.from, kind: d.kind },
+      ),
     },
     // Re-skip before re-linking dependents, so they get the verdict they had.
     ...(t.status === 'skipped' ? [{ op: 'skip_task', taskId: op.taskId } as EditOperation] : []),
@@ -239,7 +251,8 @@ function updateTask(m: Mutation, op: Extract<EditOperation, { op: 'update_task' 
   notStarted(op.taskId, t, 'update');
   const problem = taskSpecProblem(op.task);
   if (problem) throw new EditRejection('EDIT_INVALID', problem);
-  if (op.task.id !== op.taskId) throw new EditRejection('EDIT_INVALID', `update_task cannot rename ${op.taskId} to ${op.task.id}`);
+  if (op.task.id !== op.taskId)
+    throw new EditRejection('EDIT_INVALID', `update_task cannot rename ${op.taskId} to ${op.task.id}`);
   m.setTask(op.taskId, { ...t, spec: structuredClone(op.task) as TaskSpec });
   // Its own references, and dependents that may read an output it dropped.
   const dropped = Object.keys(t.spec.outputs).some((name) => !Object.hasOwn(op.task.outputs, name));
@@ -255,21 +268,29 @@ function addDependency(m: Mutation, op: Extract<EditOperation, { op: 'add_depend
   const from = d.from as string;
   const toId = d.to as string;
   if (from === toId) throw new EditRejection('EDIT_CYCLE', `task ${from} cannot depend on itself`, [from, from]);
-  if (edgeOf(m.idx, from, toId)) throw new EditRejection('EDIT_INVALID', `dependency ${from} -> ${toId} already exists`);
+  if (edgeOf(m.idx, from, toId))
+    throw new EditRejection('EDIT_INVALID', `dependency ${from} -> ${toId} already exists`);
   edgesMayChange(toId, to, 'add a dependency to');
   const dep = makeDependency(from, toId, d.kind, d.condition);
   // Incremental cycle check: does `to` already reach `from`?
   const back = findPath(m, toId, from);
   if (back) {
     const cycle = [from, ...back];
-    throw new EditRejection('EDIT_CYCLE', `dependency ${from} -> ${toId} would close the cycle ${cycle.join(' -> ')}`, cycle);
+    throw new EditRejection(
+      'EDIT_CYCLE',
+      `dependency ${from} -> ${toId} would close the cycle ${cycle.join(' -> ')}`,
+      cycle,
+    );
   }
   m.insertEdge(dep);
   deferRefCheck(ctx, [toId], false);
   evaluatePending(m, toId);
   const skippedNow = to.status !== 'skipped' && m.task(toId)!.status === 'skipped';
   // Undoing an edge that skipped its target also has to bring the target back.
-  ctx.inverse?.push([{ op: 'remove_dependency', from, to: toId }, ...(skippedNow ? [{ op: 'retry_task', taskId: toId } as EditOperation] : [])]);
+  ctx.inverse?.push([
+    { op: 'remove_dependency', from, to: toId },
+    ...(skippedNow ? [{ op: 'retry_task', taskId: toId } as EditOperation] : []),
+  ]);
 }
 
 function removeDependency(m: Mutation, op: Extract<EditOperation, { op: 'remove_dependency' }>, ctx: OpContext): void {
@@ -291,7 +312,10 @@ function cancelTask(m: Mutation, op: Extract<EditOperation, { op: 'cancel_task' 
   const live = t.attempts.at(-1);
   if ((t.status === 'assigned' || t.status === 'running') && live && live.outcome === undefined) {
     next.attempts = [...t.attempts.slice(0, -1), { ...live, outcome: 'cancelled', endedAt: m.now }];
-    m.setTask(op.taskId, next, { reason: 'cancelled by edit', cancelAttempt: { attempt: live.number, deviceId: live.deviceId } });
+    m.setTask(op.taskId, next, {
+      reason: 'cancelled by edit',
+      cancelAttempt: { attempt: live.number, deviceId: live.deviceId },
+    });
     ctx.inverse = null;
   } else {
     m.setTask(op.taskId, next, { reason: 'cancelled by edit' });
@@ -303,7 +327,10 @@ function cancelTask(m: Mutation, op: Extract<EditOperation, { op: 'cancel_task' 
 function retryTask(m: Mutation, op: Extract<EditOperation, { op: 'retry_task' }>, ctx: OpContext): void {
   const t = existing(m, op.taskId);
   if (!['failed', 'timed_out', 'cancelled', 'skipped'].includes(t.status)) {
-    throw new EditRejection('EDIT_INVALID', `cannot retry task ${op.taskId}: it is ${t.status} (only failed, timed_out, cancelled or skipped tasks)`);
+    throw new EditRejection(
+      'EDIT_INVALID',
+      `cannot retry task ${op.taskId}: it is ${t.status} (only failed, timed_out, cancelled or skipped tasks)`,
+    );
   }
   const next: TaskState = {
     ...withoutFields(t, 'waitingReason', 'notBefore', 'progress', 'retryBase', 'skippedBy', 'skipCause'),

@@ -4,7 +4,13 @@
 export * from './types.js';
 export { backoffDelay, DEFAULT_RETRY_POLICY } from './backoff.js';
 export { evaluateCondition, evaluateConditionNode, truthy } from './condition-eval.js';
-export { type CompareOp, type ConditionNode, ConditionSyntaxError, conditionReferences, parseCondition } from './condition-parse.js';
+export {
+  type CompareOp,
+  type ConditionNode,
+  ConditionSyntaxError,
+  conditionReferences,
+  parseCondition,
+} from './condition-parse.js';
 export {
   cancelConstellation,
   type ConstellationMeta,

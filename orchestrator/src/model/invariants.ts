@@ -12,12 +12,14 @@ export function checkInvariants(c: Constellation): string[] {
   }
   const seen = new Set<string>();
   for (const d of c.dependencies) {
-    if (!Object.hasOwn(c.tasks, d.from) || !Object.hasOwn(c.tasks, d.to)) out.push(`dependency ${d.from} -> ${d.to} references a missing task`);
+    if (!Object.hasOwn(c.tasks, d.from) || !Object.hasOwn(c.tasks, d.to))
+      out.push(`dependency ${d.from} -> ${d.to} references a missing task`);
     if (d.from === d.to) out.push(`self dependency on ${d.from}`);
     const k = edgeKey(d.from, d.to);
     if (seen.has(k)) out.push(`duplicate dependency ${d.from} -> ${d.to}`);
     seen.add(k);
-    if (d.kind === 'condition' && typeof d.condition !== 'string') out.push(`condition dependency ${d.from} -> ${d.to} has no condition`);
+    if (d.kind === 'condition' && typeof d.condition !== 'string')
+      out.push(`condition dependency ${d.from} -> ${d.to} has no condition`);
   }
   if (out.length > 0) return out;
 
@@ -50,7 +52,8 @@ export function checkInvariants(c: Constellation): string[] {
     if (t.status === 'assigned' || t.status === 'running') {
       if (!last || last.outcome !== undefined) out.push(`task ${id} is ${t.status} without a live attempt`);
     } else if (liveAttempts.length > 0) out.push(`task ${id} is ${t.status} but has a live attempt`);
-    if (t.status === 'succeeded' && last?.outcome !== 'succeeded') out.push(`task ${id} succeeded without a succeeded attempt`);
+    if (t.status === 'succeeded' && last?.outcome !== 'succeeded')
+      out.push(`task ${id} succeeded without a succeeded attempt`);
     if ((t.status === 'failed' || t.status === 'timed_out') && last?.outcome !== t.status) {
       out.push(`task ${id} is ${t.status} but its last attempt is ${last?.outcome}`);
     }
@@ -62,7 +65,8 @@ export function checkInvariants(c: Constellation): string[] {
   const cached = peekIndex(c);
   if (cached) {
     if (cached.live !== fresh.live) out.push(`index live count ${cached.live}, expected ${fresh.live}`);
-    if (cached.links.size !== fresh.links.size) out.push(`index has ${cached.links.size} tasks, expected ${fresh.links.size}`);
+    if (cached.links.size !== fresh.links.size)
+      out.push(`index has ${cached.links.size} tasks, expected ${fresh.links.size}`);
     for (const [id, l] of fresh.links) {
       const cl = cached.links.get(id);
       if (!cl) {
@@ -84,7 +88,8 @@ export function checkInvariants(c: Constellation): string[] {
     if (fresh.live > 0) out.push(`constellation is ${c.status} but ${fresh.live} tasks are not terminal`);
   }
   for (const id of ids) {
-    if (c.status === 'cancelled' && !isTerminal(c.tasks[id]!.status)) out.push(`task ${id} is live in a cancelled constellation`);
+    if (c.status === 'cancelled' && !isTerminal(c.tasks[id]!.status))
+      out.push(`task ${id} is live in a cancelled constellation`);
   }
   return out;
 }

@@ -38,8 +38,20 @@ function violationReason(dep: Dependency, upstream: TaskStatus): string {
 }
 
 /** Skip a non-started task, recording why. Dependents are settled by the caller's queue. */
-function skip(m: Mutation, id: string, t: TaskState, dep: Dependency, reason: string, queue: string[], by: 'dependency' | 'condition' = 'dependency'): void {
-  m.setTask(id, { ...withoutFields(t, 'waitingReason', 'notBefore'), status: 'skipped', skippedBy: by, skipCause: dep.from }, { reason });
+function skip(
+  m: Mutation,
+  id: string,
+  t: TaskState,
+  dep: Dependency,
+  reason: string,
+  queue: string[],
+  by: 'dependency' | 'condition' = 'dependency',
+): void {
+  m.setTask(
+    id,
+    { ...withoutFields(t, 'waitingReason', 'notBefore'), status: 'skipped', skippedBy: by, skipCause: dep.from },
+    { reason },
+  );
   queue.push(id);
 }
 
@@ -132,7 +144,11 @@ export function reviveDependents(m: Mutation, root: string): void {
         const other = blockingEdge(m, to);
         if (other) m.setTask(to, { ...t, skipCause: other.from });
         else {
-          m.setTask(to, { ...withoutFields(t, 'skippedBy', 'skipCause'), status: 'pending' }, { reason: `upstream ${id} is retried` });
+          m.setTask(
+            to,
+            { ...withoutFields(t, 'skippedBy', 'skipCause'), status: 'pending' },
+            { reason: `upstream ${id} is retried` },
+          );
           stack.push(to);
         }
       }

@@ -92,7 +92,9 @@ export function isAncestor(
 /** Why `ref`, read by `task`, is invalid; null when it is fine. */
 export function checkReference(ref: Reference, task: string, g: RefGraph, counter?: VisitCounter): string | null {
   if (ref.kind === 'input') {
-    return Object.hasOwn(g.inputs, ref.name) ? null : `${formatReference(ref)}: the graph declares no input "${ref.name}"`;
+    return Object.hasOwn(g.inputs, ref.name)
+      ? null
+      : `${formatReference(ref)}: the graph declares no input "${ref.name}"`;
   }
   const outputs = g.outputsOf(ref.task);
   if (!outputs) return `${formatReference(ref)}: there is no task "${ref.task}"`;

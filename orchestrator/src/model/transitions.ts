@@ -49,7 +49,11 @@ function finish(m: Mutation, extra: { attempt?: number } = {}): TransitionResult
 }
 
 /** The live attempt `attempt` of task `id`, or why there is none. */
-function liveAttempt(c: Constellation, id: string, attempt: number): { task: TaskState; live: Attempt } | TransitionResult {
+function liveAttempt(
+  c: Constellation,
+  id: string,
+  attempt: number,
+): { task: TaskState; live: Attempt } | TransitionResult {
   const task = taskOf(c, id);
   if (!task) return fail('UNKNOWN_TASK', `no task ${id}`, true);
   const live = task.attempts.at(-1);
@@ -59,7 +63,11 @@ function liveAttempt(c: Constellation, id: string, attempt: number): { task: Tas
     live.number !== attempt ||
     live.outcome !== undefined
   ) {
-    return fail('STALE_ATTEMPT', `attempt ${attempt} of ${id} is not current (task ${task.status}, ${task.attempts.length} attempts)`, true);
+    return fail(
+      'STALE_ATTEMPT',
+      `attempt ${attempt} of ${id} is not current (task ${task.status}, ${task.attempts.length} attempts)`,
+      true,
+    );
   }
   return { task, live };
 }
@@ -168,7 +176,11 @@ export function completeTask(
       break;
     case 'lost':
     case 'interrupted':
-      m.setTask(id, { ...base, status: requeueStatus(m, id) }, { reason: `attempt ${attempt} ${result.outcome}; requeued` });
+      m.setTask(
+        id,
+        { ...base, status: requeueStatus(m, id) },
+        { reason: `attempt ${attempt} ${result.outcome}; requeued` },
+      );
       break;
     case 'failed':
     case 'timed_out': {
@@ -178,10 +190,16 @@ export function completeTask(
         m.setTask(
           id,
           { ...base, status: requeueStatus(m, id), notBefore: now + delay },
-          { reason: `attempt ${attempt} ${result.outcome}; retry ${failures} of ${task.spec.retry.max} in ${delay} ms` },
+          {
+            reason: `attempt ${attempt} ${result.outcome}; retry ${failures} of ${task.spec.retry.max} in ${delay} ms`,
+          },
         );
       } else {
-        m.setTask(id, { ...base, status: result.outcome }, { reason: result.error ?? `attempt ${attempt} ${result.outcome}` });
+        m.setTask(
+          id,
+          { ...base, status: result.outcome },
+          { reason: result.error ?? `attempt ${attempt} ${result.outcome}` },
+        );
       }
       break;
     }

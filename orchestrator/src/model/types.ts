@@ -19,10 +19,7 @@ export interface TargetSelector {
   gpus?: number;
 }
 
-export type OutputSource =
-  | { from: 'stdout' }
-  | { from: 'file'; path: string }
-  | { from: 'json'; path?: string };
+export type OutputSource = { from: 'stdout' } | { from: 'file'; path: string } | { from: 'json'; path?: string };
 
 export interface ExecutorSpec {
   kind: 'shell' | string;
