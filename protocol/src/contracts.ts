@@ -58,6 +58,8 @@ export interface ServerSession {
   readonly connected: boolean;
   /** Sends a message; reliable types are sequenced and replayed after resume. */
   send(body: Body): void;
+  /** With AipServerConfig.holdAcks: acknowledge everything delivered so far (it is durable now). */
+  ackReceived(): void;
   /** Sends a fatal Error frame and ends the session (no resume). */
   terminate(code: AipErrorCode, message: string): void;
   /** Reliable messages from the agent, each delivered once, in order. */

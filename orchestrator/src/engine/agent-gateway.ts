@@ -69,6 +69,8 @@ export function createAgentGateway(opts: GatewayOptions): AipServer {
     ...(opts.authDisabled ? {} : { enroll }),
     heartbeatIntervalMs: opts.heartbeatIntervalMs,
     missedHeartbeats: opts.missedHeartbeats,
+    // An agent's Result is acknowledged only once it is in the journal.
+    holdAcks: true,
     logger: log,
   });
 
@@ -77,7 +79,10 @@ export function createAgentGateway(opts: GatewayOptions): AipServer {
     engine.deviceConnected(session, grantedLabels.get(session.deviceId) ?? [], resumed);
     if (wired.has(session)) return;
     wired.add(session);
-    session.on('message', (body) => onMessage(session, body));
+    session.on('message', (body) => {
+      engine.holdAck(session);
+      onMessage(session, body);
+    });
     session.on('heartbeat', (hb) => engine.deviceHeartbeat(session.deviceId, hb));
     session.on('disconnect', (reason) => engine.deviceDisconnected(session.deviceId, reason, false));
     session.on('end', (reason) => {

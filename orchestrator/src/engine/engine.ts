@@ -60,6 +60,8 @@ export class Engine {
   private wakeAt = Number.POSITIVE_INFINITY;
   private livenessTimer: NodeJS.Timeout | undefined;
   private closed = false;
+  /** Sessions that delivered messages since the last commit: acked once it succeeds. */
+  private readonly ackPending = new Set<ServerSession>();
   /** Set while the journal cannot be written: no commands go out until it can. */
   storeFailure: Error | undefined;
 
@@ -185,6 +187,12 @@ export class Engine {
     set.add(taskId);
   }
 
+  /** A session delivered a message: its ack waits for the next successful commit. */
+  holdAck(session: ServerSession): void {
+    this.ackPending.add(session);
+    this.scheduleFlush();
+  }
+
   addLogs(records: LogRecord[]): void {
     this.logBatch.push(...records);
     this.scheduleFlush();
@@ -208,6 +216,9 @@ export class Engine {
     this.flushScheduled = false;
     this.dispatch();
     if (!this.commit()) return;
+    // What agents sent is durable now: only now may they drop it from their outboxes.
+    for (const session of this.ackPending) session.ackReceived();
+    this.ackPending.clear();
     const commands = this.afterCommit;
     this.afterCommit = [];
     for (const send of commands) send();

@@ -26,6 +26,11 @@ export interface AipServerConfig extends AipServerOptions {
   missedHeartbeats?: number;
   /** Delay before a standalone ack (default 100 ms). */
   ackDelayMs?: number;
+  /**
+   * Acknowledge agent messages only when the application calls
+   * ServerSession.ackReceived() (after making them durable). Default false.
+   */
+  holdAcks?: boolean;
 }
 
 export class AipServer extends EventEmitter {
@@ -175,7 +180,7 @@ export class AipServer extends EventEmitter {
         protocolVersion: version,
         sessionId: session.sessionId,
         deviceId,
-        resumeAck: resumable ? session.lastReceived : 0,
+        resumeAck: resumable ? session.lastAckable : 0,
         resumed: resumable,
         heartbeatIntervalMs: this.heartbeatIntervalMs,
         leaseMs: this.leaseMs,
@@ -199,6 +204,7 @@ export class AipServer extends EventEmitter {
       maxFrameBytes: this.maxFrameBytes,
       retentionMs: this.retentionMs,
       ackDelayMs: this.options.ackDelayMs ?? 100,
+      holdAcks: this.options.holdAcks ?? false,
       logger: this.logger,
       onEnd: (s) => {
         this.sessions.delete(s.sessionId);

@@ -16,6 +16,8 @@ export interface ServerSessionConfig {
   maxFrameBytes: number;
   retentionMs: number;
   ackDelayMs: number;
+  /** Acks wait for ackReceived() (the orchestrator's journal commit). */
+  holdAcks?: boolean;
   logger: AipLogger;
   onEnd: (session: AipServerSession) => void;
 }
@@ -40,6 +42,7 @@ export class AipServerSession extends EventEmitter implements ServerSession {
     this.link = new ReliableLink({
       maxFrameBytes: config.maxFrameBytes,
       ackDelayMs: config.ackDelayMs,
+      holdAcks: config.holdAcks ?? false,
     });
   }
 
@@ -51,9 +54,19 @@ export class AipServerSession extends EventEmitter implements ServerSession {
     return this.ended;
   }
 
-  /** Highest agent seq received (Welcome.resume_ack on resume). */
+  /** Highest agent seq received. */
   get lastReceived(): number {
     return this.link.lastReceived;
+  }
+
+  /** What we may acknowledge (Welcome.resume_ack on resume): with holdAcks, only what was released. */
+  get lastAckable(): number {
+    return this.link.ackable;
+  }
+
+  /** With holdAcks: every message delivered so far is durable; acknowledge it to the agent. */
+  ackReceived(): void {
+    this.link.ackThrough(this.link.lastReceived);
   }
 
   /** Reliable messages sent to the agent and not yet acknowledged. */
@@ -139,7 +152,7 @@ export class AipServerSession extends EventEmitter implements ServerSession {
   kick(code: AipErrorCode, message: string): void {
     const channel = this.channel;
     if (!channel) return;
-    channel.send(encodeEnvelope(errorEnvelope(code, message, this.link.lastReceived)));
+    channel.send(encodeEnvelope(errorEnvelope(code, message, this.link.ackable)));
     this.detach(`${code}: ${message}`);
     channel.close();
   }

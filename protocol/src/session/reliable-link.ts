@@ -18,6 +18,11 @@ export interface ReliableLinkOptions {
   ackEvery?: number;
   maxFrameBytes: number;
   onAcked?: (released: Outstanding[]) => void;
+  /**
+   * Hold acknowledgements until the application releases them (ackThrough):
+   * the orchestrator acks a Result only once it is in its journal.
+   */
+  holdAcks?: boolean;
 }
 
 export type Receipt = 'deliver' | 'duplicate' | 'control';
@@ -26,6 +31,8 @@ export class ReliableLink {
   private outSeq = 0;
   private received = 0;
   private ackSent = 0;
+  /** With holdAcks: the highest received seq the application has released. */
+  private ackLimit = 0;
   private readonly buffer = new ReplayBuffer();
   private channel: Channel | undefined;
   private ackTimer: NodeJS.Timeout | undefined;
@@ -42,6 +49,18 @@ export class ReliableLink {
   /** Highest contiguous seq received from the peer. */
   get lastReceived(): number {
     return this.received;
+  }
+
+  /** The cumulative ack we may tell the peer: what we received, or with holdAcks what was released. */
+  get ackable(): number {
+    return this.options.holdAcks ? Math.min(this.received, this.ackLimit) : this.received;
+  }
+
+  /** With holdAcks: everything received up to `seq` is safe; acknowledge it. */
+  ackThrough(seq: number): void {
+    if (seq <= this.ackLimit) return;
+    this.ackLimit = Math.min(seq, this.received);
+    this.scheduleAck();
   }
 
   get lastSent(): number {
@@ -107,7 +126,7 @@ export class ReliableLink {
     }
     if (env.seq <= this.received) {
       // The peer re-sent what we had: our ack for it was lost (a cut), so ack again.
-      this.ackSent = Math.min(this.ackSent, env.seq - 1);
+      this.ackSent = Math.min(this.ackSent, Math.min(env.seq, this.ackable) - 1);
       this.scheduleAck();
       return 'duplicate';
     }
@@ -147,6 +166,7 @@ export class ReliableLink {
     this.outSeq = 0;
     this.received = 0;
     this.ackSent = 0;
+    this.ackLimit = 0;
     this.clearAckTimer();
     for (const item of pending) {
       this.outSeq++;
@@ -158,7 +178,7 @@ export class ReliableLink {
   /** Sends an ackOnly now if we owe one. */
   flushAck(): void {
     this.clearAckTimer();
-    if (this.channel && this.received > this.ackSent) {
+    if (this.channel && this.ackable > this.ackSent) {
       this.write(this.encode(0, { type: 'ackOnly', value: {} }));
     }
   }
@@ -174,21 +194,21 @@ export class ReliableLink {
   }
 
   private encode(seq: number, body: Body): Uint8Array {
-    return encodeEnvelope({ seq, ack: this.received, sentAtMs: Date.now(), body });
+    return encodeEnvelope({ seq, ack: this.ackable, sentAtMs: Date.now(), body });
   }
 
   private write(bytes: Uint8Array): void {
-    // The ack field was filled from `received` at encode time.
-    this.ackSent = this.received;
+    // The ack field was filled from `ackable` at encode time.
+    this.ackSent = this.ackable;
     this.channel?.send(bytes);
   }
 
   private scheduleAck(): void {
-    if (this.received - this.ackSent >= this.ackEvery) {
+    if (this.ackable - this.ackSent >= this.ackEvery) {
       this.flushAck();
       return;
     }
-    if (this.ackTimer || !this.channel) return;
+    if (this.ackTimer || !this.channel || this.ackable <= this.ackSent) return;
     this.ackTimer = setTimeout(() => {
       this.ackTimer = undefined;
       this.flushAck();
