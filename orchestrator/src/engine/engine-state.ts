@@ -101,8 +101,16 @@ export class EngineState {
         const d = event.data;
         return this.transition(d.id, (c) => completeTask(c, d.taskId, d.attempt, { outcome: 'lost', error: d.reason }, now));
       }
-      case 'task.stale_result':
-        return { changes: [], statusChanged: false };
+      case 'task.stale_result': {
+        // Kept on the attempt for the record; the task's state does not change.
+        const d = event.data;
+        const c = this.constellations.get(d.id);
+        const t = c?.tasks[d.taskId];
+        if (!c || !t || !t.attempts.some((a) => a.number === d.attempt)) return { changes: [], statusChanged: false };
+        const attempts = t.attempts.map((a) => (a.number === d.attempt ? { ...a, lateOutcome: d.outcome } : a));
+        c.tasks[d.taskId] = { ...t, attempts };
+        return { constellation: c, changes: [], statusChanged: false };
+      }
     }
   }
 

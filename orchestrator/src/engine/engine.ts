@@ -434,6 +434,7 @@ export class Engine {
     if (applied.rejected?.stale) {
       this.metrics.staleResults++;
       this.record('task.stale_result', { id: cid, taskId: tid, attempt, outcome: r.outcome });
+      this.markDirty(cid, tid);
     }
   }
 

@@ -106,6 +106,11 @@ export interface Attempt {
   error?: string;
   /** Why this device was chosen (scheduler's explanation). */
   placement?: string;
+  /**
+   * What the device reported after this attempt was superseded (e.g. lost in
+   * a partition, then finished anyway): recorded, never applied.
+   */
+  lateOutcome?: string;
 }
 
 export interface TaskState {

@@ -15,6 +15,7 @@ export interface ServerOptions {
   logLevel: string;
   snapshotEveryEvents: number;
   recoveryGraceMs?: number;
+  minSnapshotIntervalMs?: number;
   planner?: { baseUrl: string; model: string; apiKey?: string };
 }
 

@@ -52,6 +52,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     missedHeartbeats: opts.missedHeartbeats,
     snapshotEveryEvents: opts.snapshotEveryEvents,
     ...(opts.recoveryGraceMs !== undefined ? { recoveryGraceMs: opts.recoveryGraceMs } : {}),
+    ...(opts.minSnapshotIntervalMs !== undefined ? { minSnapshotIntervalMs: opts.minSnapshotIntervalMs } : {}),
   });
   const tracing = startTracing(engine, logger);
   const service = new EngineService(engine, store);

@@ -22,6 +22,7 @@ interface SnapshotRow {
 export class SqliteSnapshots {
   private readonly upsert: Statement;
   private readonly prune: Statement;
+  private readonly deleteOne: Statement;
   private readonly selectSeqs: Statement;
   private readonly selectOne: Statement;
   private readonly getMeta: Statement;
@@ -37,6 +38,7 @@ export class SqliteSnapshots {
       `DELETE FROM snapshots WHERE seq NOT IN (SELECT seq FROM snapshots ORDER BY seq DESC LIMIT ${RETAINED})`,
     );
     this.selectSeqs = db.prepare('SELECT seq FROM snapshots ORDER BY seq DESC').pluck();
+    this.deleteOne = db.prepare('DELETE FROM snapshots WHERE seq = ?');
     this.selectOne = db.prepare('SELECT seq, created_at, checksum, data FROM snapshots WHERE seq = ?');
     this.getMeta = db.prepare('SELECT value FROM meta WHERE key = ?').pluck();
     this.setMeta = db.prepare('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)');
@@ -58,6 +60,10 @@ export class SqliteSnapshots {
     const json = text ?? 'null';
     this.db.transaction(() => {
       this.upsert.run(seq, Date.now(), checksum(json), json);
+      // Damaged snapshots go first, so pruning never keeps a bad one over a good one.
+      for (const old of this.selectSeqs.all() as number[]) {
+        if (old !== seq && this.readVerified(old, false) === undefined) this.deleteOne.run(old);
+      }
       this.prune.run();
     })();
   }

@@ -22,6 +22,7 @@ export function registerServer(program: Command): void {
     .option('--heartbeat-ms <ms>', 'agent heartbeat interval; a device is lost after 3 missed', int, DEFAULT_SERVER_OPTIONS.heartbeatIntervalMs)
     .option('--dashboard-dir <dir>', 'serve the dashboard from this folder (default: the built dashboard)')
     .option('--snapshot-every <events>', 'write a state snapshot after this many journal events', int, DEFAULT_SERVER_OPTIONS.snapshotEveryEvents)
+    .option('--snapshot-min-interval-ms <ms>', 'never snapshot more often than this (a snapshot pauses the engine)', int, 5000)
     .option('--recovery-grace-ms <ms>', 'after a restart, how long devices holding work get to reconnect before it is rerun', int, 15_000)
     .option('--log-level <level>', 'trace, debug, info, warn, error', DEFAULT_SERVER_OPTIONS.logLevel)
     .action(async (opts) => {
@@ -39,6 +40,7 @@ export function registerServer(program: Command): void {
         dashboardDir: opts.dashboardDir,
         logLevel: opts.logLevel,
         snapshotEveryEvents: opts.snapshotEvery,
+        minSnapshotIntervalMs: opts.snapshotMinIntervalMs,
         recoveryGraceMs: opts.recoveryGraceMs,
         planner: process.env.ORRERY_LLM_BASE_URL
           ? { baseUrl: process.env.ORRERY_LLM_BASE_URL, model: process.env.ORRERY_LLM_MODEL ?? 'gpt-4o-mini', apiKey: process.env.ORRERY_LLM_API_KEY }
