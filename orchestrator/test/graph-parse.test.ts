@@ -186,6 +186,27 @@ describe('parseGraph: errors with codes, paths and lines', () => {
     expect(j[0]).toMatchObject({ code: 'GRAPH_DUPLICATE_TASK', line: 4 });
   });
 
+  it('JSON text: schema errors, other duplicate keys and escaped keys get lines too', () => {
+    const text =
+      '{\n  "name": "x",\n  "tasks": {\n    "a\\u0062": { "run": "echo", "priority": "high" },\n    "c": { "run": "echo", "env": { "A": "1", "A": "2" } }\n  }\n}';
+    const dup = issues(text);
+    expect(dup).toEqual([expect.objectContaining({ code: 'GRAPH_PARSE_ERROR', path: '/tasks/c/env/A', line: 5 })]);
+    const typed = issues(text.replace('"A": "1", ', ''));
+    expect(typed).toEqual([expect.objectContaining({ code: 'GRAPH_SCHEMA', path: '/tasks/ab/priority', line: 4 })]);
+    const unknown = issues('{"name":"x",\n"tasks":{"a":{"run":"echo",\n   "bogus":1}}}');
+    expect(unknown[0]).toMatchObject({ path: '/tasks/a/bogus', line: 3, column: 4 });
+  });
+
+  it('the JSON duplicate scan copes with escapes inside strings', () => {
+    const text = JSON.stringify({
+      name: 'q"\\"',
+      tasks: { a: { run: 'echo "}\\" {"', env: { 'K"1': 'v\\', K: '\\"' } } },
+    });
+    expect(parseGraph(text).tasks[0]!.executor.env).toEqual({ 'K"1': 'v\\', K: '\\"' });
+    const dup = text.replace('"K":', '"K\\"1":');
+    expect(issues(dup)[0]).toMatchObject({ code: 'GRAPH_PARSE_ERROR', path: '/tasks/a/env/K"1', line: 1 });
+  });
+
   it('GRAPH_DANGLING_DEPENDENCY (list and map forms)', () => {
     const list = issues('name: x\ntasks:\n  a: { run: echo }\n  b:\n    run: echo\n    needs: [a, nope]\n');
     expect(list[0]).toMatchObject({ code: 'GRAPH_DANGLING_DEPENDENCY', path: '/tasks/b/needs/1', line: 6 });

@@ -1,10 +1,11 @@
 // Text -> value, with positions. YAML goes through `yaml`'s parseDocument (a
 // LineCounter maps node offsets to lines); JSON through JSON.parse (fast on
-// big graphs) and, for documents of reasonable size, parseDocument too, to
-// find duplicate keys and to place later errors on lines.
+// big graphs) plus a linear scan for duplicate keys and, only when there is
+// an error to place, node positions.
 
 import { isMap, isScalar, isSeq, LineCounter, type Document, parseDocument } from 'yaml';
-import type { GraphIssue } from './graph-error.js';
+import { type GraphIssue, toPointer } from './graph-error.js';
+import { type JsonNodePosition, lineIndex, scanJson } from './json-scan.js';
 
 export type GraphFormat = 'yaml' | 'json';
 
@@ -22,9 +23,6 @@ export interface ParsedSource {
   locate: Locator;
   issues: GraphIssue[];
 }
-
-/** JSON above this size skips the position/duplicate pass (it costs more than the parse). */
-const JSON_POSITION_LIMIT = 4 * 1024 * 1024;
 
 export function detectFormat(text: string, opts: { format?: GraphFormat; filename?: string }): GraphFormat {
   if (opts.format) return opts.format;
@@ -116,18 +114,6 @@ function keyText(doc: Document, offset: number): string {
   return found;
 }
 
-function offsetToPosition(text: string, offset: number): Position {
-  let line = 1;
-  let lineStart = 0;
-  for (let i = 0; i < offset && i < text.length; i++) {
-    if (text.charCodeAt(i) === 10) {
-      line++;
-      lineStart = i + 1;
-    }
-  }
-  return { line, column: offset - lineStart + 1 };
-}
-
 function parseJson(text: string): ParsedSource {
   let value: unknown;
   try {
@@ -140,18 +126,37 @@ function parseJson(text: string): ParsedSource {
     if (lc) {
       issue.line = Number(lc[1]);
       issue.column = Number(lc[2]);
-    } else if (at) Object.assign(issue, offsetToPosition(text, Number(at[1])));
-    else Object.assign(issue, offsetToPosition(text, text.length));
+    } else Object.assign(issue, lineIndex(text)(at ? Number(at[1]) : text.length));
     return { value: undefined, format: 'json', locate: () => undefined, issues: [issue] };
   }
-  if (text.length > JSON_POSITION_LIMIT) return { value, format: 'json', locate: () => undefined, issues: [] };
-  const lc = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lc });
-  // Only duplicate keys matter here: JSON.parse already accepted the text.
-  const issues = yamlIssues(doc).filter(
-    (i) => i.code === 'GRAPH_DUPLICATE_TASK' || i.message.startsWith('duplicate key'),
-  );
-  return { value, format: 'json', locate: makeLocator(doc, lc), issues };
+  const issues: GraphIssue[] = scanJson(text).map((d) => {
+    const isTask = d.path.length === 1 && d.path[0] === 'tasks';
+    return {
+      code: isTask ? 'GRAPH_DUPLICATE_TASK' : 'GRAPH_PARSE_ERROR',
+      path: toPointer([...d.path, d.key]),
+      message: `duplicate key ${JSON.stringify(d.key)}${isTask ? ': a task id may appear only once' : ''}`,
+      ...lineIndex(text)(d.offset),
+    };
+  });
+  // Positions are only needed to report problems: built on first use.
+  let positions: Map<string, JsonNodePosition> | undefined;
+  let toLine: ReturnType<typeof lineIndex> | undefined;
+  const locate: Locator = (segments, key = false) => {
+    if (!positions) {
+      positions = new Map();
+      scanJson(text, positions);
+      toLine = lineIndex(text);
+    }
+    // The nearest node that exists, walking up.
+    for (let n = segments.length; n >= 0; n--) {
+      const p = positions.get(toPointer(segments.slice(0, n)));
+      if (!p) continue;
+      const offset = key && n === segments.length && p.key !== undefined ? p.key : p.value;
+      return toLine!(offset);
+    }
+    return undefined;
+  };
+  return { value, format: 'json', locate, issues };
 }
 
 function parseYaml(text: string): ParsedSource {
