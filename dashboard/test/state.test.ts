@@ -145,6 +145,20 @@ describe('merging out-of-order updates', () => {
     expect(adoptNewer(live, retried).tasks.a?.status).toBe('ready');
     expect(adoptNewer(retried, live)).toBe(retried);
   });
+
+  it('keeps a task that live events moved to a later attempt than a newer answer shows', () => {
+    const retried = {
+      ...c,
+      revision: 4,
+      tasks: { ...c.tasks, a: { ...c.tasks.a!, status: 'ready' as const, attempts: done } },
+    };
+    const second = [...done, { ...done[0]!, number: 2 }];
+    const live = applyTaskEvent(c, { constellationId: 'c1', taskId: 'a', status: 'failed', attempts: second, outputs: {} });
+    const adopted = adoptNewer(live, retried);
+    expect(adopted.revision).toBe(4);
+    expect(adopted.tasks.a?.status).toBe('failed');
+    expect(adopted.tasks.a?.attempts).toHaveLength(2);
+  });
 });
 
 describe('summaryOf', () => {

@@ -81,7 +81,20 @@ export function mergeBufferedEvents(c: Constellation, events: readonly TaskEvent
  * task keeps whichever state is further along.
  */
 export function adoptNewer(prev: Constellation | null, next: Constellation): Constellation {
-  if (!prev || prev.id !== next.id || next.revision > prev.revision) return next;
+  if (!prev || prev.id !== next.id) return next;
+  if (next.revision > prev.revision) {
+    // A newer revision wins, except for tasks that live events already moved
+    // to a later attempt (the answer was overtaken: attempts only grow).
+    let tasks: Constellation['tasks'] | null = null;
+    for (const [id, t] of Object.entries(prev.tasks)) {
+      const n = next.tasks[id];
+      if (n && t.attempts.length > n.attempts.length) {
+        tasks ??= { ...next.tasks };
+        tasks[id] = t;
+      }
+    }
+    return tasks ? { ...next, tasks } : next;
+  }
   if (next.revision < prev.revision) return prev;
   const tasks = { ...next.tasks };
   for (const [id, t] of Object.entries(prev.tasks)) {
