@@ -47,6 +47,8 @@ export class Engine {
   private afterCommit: Array<() => void> = [];
   private dirty = new Map<string, Set<string>>();
   private dirtyConstellations = new Set<string>();
+  /** Constellations whose graph an edit changed this tick: viewers refetch them. */
+  private editedConstellations = new Set<string>();
   private waiters: Array<() => void> = [];
   private flushScheduled = false;
   private eventsSinceSnapshot = 0;
@@ -133,6 +135,7 @@ export class Engine {
     const event = { type, at: this.now(), data } as EngineEvent<T> as AnyEngineEvent;
     const applied = this.state.applyEvent(event);
     if (applied.rejected) return applied;
+    if (type === 'edit.applied' && applied.constellation) this.editedConstellations.add(applied.constellation.id);
     // A new constellation's counts are built from its changes (all from null).
     if (type === 'constellation.submitted' && applied.constellation) this.counts.set(applied.constellation.id, {});
     this.batch.push({ type, constellationId: (data as { id?: string }).id, at: event.at, data });
@@ -309,6 +312,7 @@ export class Engine {
     if (!this.listeners.size) {
       this.dirty.clear();
       this.dirtyConstellations.clear();
+      this.editedConstellations.clear();
       return;
     }
     for (const [cid, taskIds] of this.dirty) {
@@ -323,6 +327,11 @@ export class Engine {
       const c = this.state.constellations.get(cid);
       if (c) this.publish({ type: 'constellation', data: this.summary(c) });
     }
+    for (const cid of this.editedConstellations) {
+      const c = this.state.constellations.get(cid);
+      if (c) this.publish({ type: 'edit', data: { constellationId: cid, revision: c.revision } });
+    }
+    this.editedConstellations.clear();
     this.dirty.clear();
     this.dirtyConstellations.clear();
   }
