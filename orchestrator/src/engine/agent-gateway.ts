@@ -76,18 +76,18 @@ export function createAgentGateway(opts: GatewayOptions): AipServer {
 
   const wired = new WeakSet<ServerSession>();
   server.on('session', (session, resumed) => {
-    engine.deviceConnected(session, grantedLabels.get(session.deviceId) ?? [], resumed);
+    engine.deviceLife.connected(session, grantedLabels.get(session.deviceId) ?? [], resumed);
     if (wired.has(session)) return;
     wired.add(session);
     session.on('message', (body) => {
       engine.holdAck(session);
       onMessage(session, body);
     });
-    session.on('heartbeat', (hb) => engine.deviceHeartbeat(session.deviceId, hb));
-    session.on('disconnect', (reason) => engine.deviceDisconnected(session.deviceId, reason, false));
+    session.on('heartbeat', (hb) => engine.deviceLife.heartbeat(session.deviceId, hb));
+    session.on('disconnect', (reason) => engine.deviceLife.disconnected(session.deviceId, reason, false));
     session.on('end', (reason) => {
       // A replaced session ends while its device lives on in the new one.
-      if (engine.devices.get(session.deviceId)?.session === session) engine.deviceDisconnected(session.deviceId, reason, true);
+      if (engine.devices.get(session.deviceId)?.session === session) engine.deviceLife.disconnected(session.deviceId, reason, true);
     });
   });
 

@@ -3,19 +3,20 @@
 // then places ready tasks, commits the tick's events in one transaction and
 // only after that sends commands to agents and notifies watchers. Nothing is
 // sent that the journal does not hold.
-import type { Body, Heartbeat, ServerSession } from '@orrery/protocol';
+import type { Body, ServerSession } from '@orrery/protocol';
 import type { Logger } from 'pino';
 import type { ConstellationSummary, LiveEvent } from '../api/live-events.js';
 import type { Constellation, TaskChange, TaskState } from '../model/types.js';
 import { Scheduler } from '../scheduler/index.js';
 import type { LogRecord, NewEvent, OrchestratorStore } from '../store/index.js';
 import { buildAssign } from './assign-message.js';
+import { DeviceLifecycle } from './device-lifecycle.js';
 import { DeviceRegistry, type DeviceEntry } from './device-registry.js';
 import { EngineState, type Applied } from './engine-state.js';
 import type { AnyEngineEvent, EngineEvent, EventMap, EventType } from './journal-events.js';
 import { EngineMetrics } from './metrics.js';
 import { computeRanks } from './task-rank.js';
-import { taskKey, taskKind, toSchedDevice, toSchedTask } from './sched-mapping.js';
+import { splitKey, taskKey, taskKind, toSchedDevice, toSchedTask } from './sched-mapping.js';
 
 export interface EngineOptions {
   store: OrchestratorStore;
@@ -35,11 +36,13 @@ export class Engine {
   readonly devices = new DeviceRegistry();
   readonly scheduler: Scheduler;
   readonly metrics = new EngineMetrics();
+  /** Connects, heartbeats, losses and reconciliation of devices. */
+  readonly deviceLife = new DeviceLifecycle(this);
   private readonly listeners = new Set<(e: LiveEvent) => void>();
   /** Called with each committed batch of events (tracing, audit). */
   private readonly observers: Array<(events: readonly NewEvent[]) => void> = [];
-  private readonly log: Logger;
-  private readonly now: () => number;
+  readonly log: Logger;
+  readonly now: () => number;
   private readonly random: () => number;
 
   private batch: NewEvent[] = [];
@@ -94,7 +97,7 @@ export class Engine {
       { constellations: state.constellations.size, snapshotSeq: snapshot?.seq ?? 0, replayed, ms: Date.now() - started },
       'state recovered from the journal',
     );
-    engine.livenessTimer = setInterval(() => engine.checkLiveness(), opts.heartbeatIntervalMs);
+    engine.livenessTimer = setInterval(() => engine.deviceLife.checkLiveness(), opts.heartbeatIntervalMs);
     engine.livenessTimer.unref();
     return engine;
   }
@@ -459,79 +462,6 @@ export class Engine {
     this.devices.get(deviceId)?.session?.send({ type: 'cancel', value: { constellationId: cid, taskId: tid, attempt, reason } });
   }
 
-  /** Marks devices that missed their heartbeats as lost and requeues their work. */
-  checkLiveness(): void {
-    const now = this.now();
-    for (const d of [...this.devices.overdue(now, this.lostAfterMs)]) {
-      this.log.warn({ device: d.name, id: d.id, lastHeartbeatMs: now - (d.lastHeartbeatAt ?? now) }, 'device lost: missed heartbeats');
-      this.metrics.devicesLost++;
-      d.status = 'lost';
-      this.scheduler.upsertDevice(toSchedDevice(d));
-      for (const [key, attempt] of [...d.running]) this.loseAttempt(d, key, attempt, `device ${d.name} lost (no heartbeat for ${now - (d.lastHeartbeatAt ?? now)} ms)`);
-      this.publish({ type: 'device', data: this.devices.view(d) });
-    }
-  }
-
-  /** A heartbeat; a device declared lost that is heard from again comes back. */
-  deviceHeartbeat(id: string, hb: Heartbeat): void {
-    const d = this.devices.heartbeat(id, hb, this.now());
-    if (!d || d.status !== 'lost' || !d.session) return;
-    d.status = d.drainRequested ? 'draining' : 'online';
-    this.log.info({ device: d.name }, 'device heard from again; back online');
-    this.scheduler.upsertDevice(toSchedDevice(d));
-    this.publish({ type: 'device', data: this.devices.view(d) });
-    this.scheduleFlush();
-  }
-
-  /** A device connected (new session or resumed). */
-  deviceConnected(session: ServerSession, grantedLabels: string[], resumed: boolean, transport?: string): DeviceEntry {
-    const now = this.now();
-    const d = this.devices.connect(session, grantedLabels, now, transport);
-    this.scheduler.upsertDevice(toSchedDevice(d));
-    if (!resumed) this.reconcile(d, session);
-    this.publish({ type: 'device', data: this.devices.view(d) });
-    this.scheduleFlush();
-    return d;
-  }
-
-  /** A fresh session: attempts we think run there but the agent does not know are lost. */
-  private reconcile(d: DeviceEntry, session: ServerSession): void {
-    const reported = new Map<string, { attempt: number; state: string }>();
-    for (const r of session.hello.running ?? []) reported.set(taskKey(r.constellationId, r.taskId), { attempt: r.attempt, state: r.state });
-    for (const [key, attempt] of [...d.running]) {
-      const r = reported.get(key);
-      if (!r || r.attempt !== attempt) this.loseAttempt(d, key, attempt, `device ${d.name} reconnected without attempt ${attempt}`);
-      else if (r.state === 'running') {
-        const [cid, tid] = splitKey(key);
-        const c = this.state.constellations.get(cid);
-        if (c?.tasks[tid]?.status === 'assigned') this.record('task.started', { id: cid, taskId: tid, attempt, startedAt: this.now() });
-      }
-    }
-    for (const [key, r] of reported) {
-      if (r.state !== 'running') continue;
-      const [cid, tid] = splitKey(key);
-      const t = this.state.constellations.get(cid)?.tasks[tid];
-      const current = t?.attempts.at(-1);
-      const live = t && (t.status === 'assigned' || t.status === 'running') && current?.number === r.attempt && current.deviceId === d.id;
-      if (!live) this.sendCancel(d.id, cid, tid, r.attempt, 'attempt superseded while the device was away');
-    }
-  }
-
-  deviceDisconnected(id: string, reason: string, ended: boolean): void {
-    const d = this.devices.get(id);
-    if (!d) return;
-    this.log.info({ device: d.name, reason, ended }, ended ? 'device session ended' : 'device disconnected; may resume');
-    if (ended) {
-      d.session = undefined;
-      if (d.status !== 'lost') d.status = 'offline';
-      this.scheduler.upsertDevice(toSchedDevice(d));
-      // Work it held is not rerun yet: a new session usually follows at once
-      // (a replaced session ends before its successor says what still runs).
-      // If none comes, the liveness check declares the device lost.
-      this.publish({ type: 'device', data: this.devices.view(d) });
-    }
-  }
-
   async close(): Promise<void> {
     if (this.closed) return;
     this.flush();
@@ -541,10 +471,6 @@ export class Engine {
   }
 }
 
-export function splitKey(key: string): [string, string] {
-  const i = key.indexOf('/');
-  return [key.slice(0, i), key.slice(i + 1)];
-}
 
 function explain(e: { reason: string; parts: Record<string, number>; candidates: number }): string {
   const parts = Object.entries(e.parts)

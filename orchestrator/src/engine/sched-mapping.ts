@@ -5,6 +5,12 @@ import type { DeviceEntry } from './device-registry.js';
 
 export const taskKey = (constellationId: string, taskId: string): string => `${constellationId}/${taskId}`;
 
+/** The inverse of taskKey (constellation ids never contain a slash). */
+export function splitKey(key: string): [string, string] {
+  const i = key.indexOf('/');
+  return [key.slice(0, i), key.slice(i + 1)];
+}
+
 export function toSchedDevice(d: DeviceEntry): SchedDevice {
   const caps = d.capabilities;
   return {
