@@ -83,7 +83,6 @@ export async function diskFullCrashScenario(opts: ScenarioOptions = {}): Promise
           ? 'BUG: the results were acknowledged to the agent (which dropped them from its outbox) before they were journaled; the crash lost them and the tasks ran again'
           : 'the results survived the crash',
       ],
-      knownBug: 'results acknowledged before they are journaled (docs/fault-injection.md, known gap 1)',
       facts: { attempts, seenBeforeCrash },
     });
   } finally {
