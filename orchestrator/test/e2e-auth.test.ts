@@ -46,6 +46,12 @@ describe('authentication', () => {
     expect((await call('POST', '/v1/admin/api-tokens', viewer, { role: 'admin' })).status).toBe(403);
     // Health stays open for probes.
     expect((await fetch(new URL('/healthz', orch.url))).status).toBe(200);
+
+    // Percent-escapes cannot dodge the rules: the role is decided on the matched route.
+    expect((await call('POST', '/%761/admin/api-tokens', undefined, { role: 'admin' })).status).toBe(401);
+    expect((await call('POST', '/v%31/admin/enrollment-tokens', undefined, {})).status).toBe(401);
+    expect((await call('POST', '/v1/%61dmin/api-tokens', viewer, { role: 'admin' })).status).toBe(403);
+    expect((await call('GET', `/v1/constellations?access_token=${viewer}`)).status).toBe(401);
   });
 
   it('enrolls a device with a one-time token, grants its labels, and revokes it', async () => {

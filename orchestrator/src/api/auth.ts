@@ -13,9 +13,16 @@ declare module 'fastify' {
   }
 }
 
-export function requiredRole(method: string, url: string): Role {
-  if (url.startsWith('/v1/admin')) return 'admin';
-  if (url.match(/^\/v1\/devices\/[^/]+\/revoke/)) return 'admin';
+/** Routes anyone may call: probes and the dashboard's static files (which hold no data). */
+const OPEN_ROUTES = new Set(['/healthz', '/metrics', '/*']);
+
+/**
+ * The role a route needs, decided on the matched route pattern, never on the
+ * raw URL: percent-escapes (`/%761/admin`) must not pick a weaker rule.
+ */
+export function requiredRole(method: string, route: string): Role {
+  if (route.startsWith('/v1/admin/')) return 'admin';
+  if (route === '/v1/devices/:id/revoke') return 'admin';
   return method === 'GET' || method === 'HEAD' ? 'viewer' : 'operator';
 }
 
@@ -23,7 +30,9 @@ export function registerAuth(app: FastifyInstance, opts: { disabled: boolean; ad
   app.decorateRequest('role', 'viewer');
   app.decorateRequest('principal', 'anonymous');
   app.addHook('onRequest', async (req: FastifyRequest) => {
-    if (!req.url.startsWith('/v1/')) return;
+    // Unmatched requests (404s) are authenticated too: they reveal nothing either way.
+    const route = req.routeOptions.url ?? '';
+    if (OPEN_ROUTES.has(route)) return;
     if (opts.disabled) {
       req.role = 'admin';
       req.principal = 'local';
@@ -38,7 +47,7 @@ export function registerAuth(app: FastifyInstance, opts: { disabled: boolean; ad
     }
     const role = opts.admin.verifyApiToken(token);
     if (!role) throw new OrreryError('UNAUTHENTICATED', 'The API token is unknown or revoked', { status: 401 });
-    const need = requiredRole(req.method, req.url);
+    const need = requiredRole(req.method, route);
     if (RANK[role] < RANK[need]) {
       throw new OrreryError('FORBIDDEN', `This needs the ${need} role; your token has ${role}`, { status: 403 });
     }
@@ -50,7 +59,8 @@ export function registerAuth(app: FastifyInstance, opts: { disabled: boolean; ad
 function bearer(req: FastifyRequest): string | undefined {
   const header = req.headers.authorization;
   if (header?.startsWith('Bearer ')) return header.slice(7).trim();
-  // EventSource cannot set headers, so the SSE stream also takes a query token.
+  // EventSource cannot set headers, so the SSE stream (only) also takes a query token.
+  if (req.routeOptions.url !== '/v1/events') return undefined;
   const q = (req.query as Record<string, string | undefined>)?.access_token;
   return q || undefined;
 }
