@@ -96,18 +96,15 @@ export function createAgentGateway(opts: GatewayOptions): AipServer {
     switch (body.type) {
       case 'accept': {
         const v = body.value;
+        const holder = engine.state.constellations.get(v.constellationId)?.tasks[v.taskId]?.attempts.at(-1)?.deviceId;
+        if (holder !== undefined && holder !== session.deviceId) return;
         const r = engine.record('task.started', { id: v.constellationId, taskId: v.taskId, attempt: v.attempt, startedAt: Date.now() });
         if (r.rejected?.stale) engine.sendCancel(session.deviceId, v.constellationId, v.taskId, v.attempt, 'attempt is no longer current');
         return;
       }
       case 'reject': {
         const v = body.value;
-        const key = taskKey(v.constellationId, v.taskId);
-        if (device && device.running.get(key) === v.attempt) {
-          device.running.delete(key);
-          engine.scheduler.release(key, device.id);
-        }
-        engine.record('task.rejected', { id: v.constellationId, taskId: v.taskId, attempt: v.attempt, code: v.code, reason: v.reason });
+        engine.rejected(device, v.constellationId, v.taskId, v.attempt, v.code, v.reason);
         return;
       }
       case 'progress': {

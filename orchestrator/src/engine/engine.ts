@@ -32,6 +32,9 @@ export interface EngineOptions {
   random?: () => number;
 }
 
+/** How long a task refused by a device waits before it is placed again. */
+const REJECT_BACKOFF_MS = 1000;
+
 export class Engine {
   readonly devices = new DeviceRegistry();
   readonly scheduler: Scheduler;
@@ -165,7 +168,7 @@ export class Engine {
       if (ch.to !== 'ready') this.readySince.delete(key);
       if (ch.cancelAttempt) {
         const { deviceId, attempt } = ch.cancelAttempt;
-        this.afterCommit.push(() => this.sendCancel(deviceId, c.id, ch.taskId, attempt, ch.reason ?? 'cancelled'));
+        this.sendCancel(deviceId, c.id, ch.taskId, attempt, ch.reason ?? 'cancelled');
       }
       this.markDirty(c.id, ch.taskId);
     }
@@ -283,6 +286,7 @@ export class Engine {
       const session = device?.session;
       if (!c || !device || !session) {
         this.scheduler.release(p.key, p.deviceId);
+        this.requeueIfReady(p.key);
         continue;
       }
       const readyAt = this.readySince.get(p.key);
@@ -290,6 +294,7 @@ export class Engine {
       const applied = this.record('task.assigned', { id: cid, taskId: tid, attempt: next, deviceId: p.deviceId, placement: explain(p.explanation) });
       if (applied.rejected) {
         this.scheduler.release(p.key, p.deviceId);
+        this.requeueIfReady(p.key);
         continue;
       }
       const task = c.tasks[tid] as TaskState;
@@ -427,9 +432,14 @@ export class Engine {
   ): void {
     const key = taskKey(cid, tid);
     if (device && device.running.get(key) === attempt) {
-      device.running.delete(key);
       const ran = r.startedAt && r.endedAt ? r.endedAt - r.startedAt : undefined;
-      this.scheduler.release(key, device.id, r.outcome === 'succeeded' ? ran : undefined);
+      this.releaseSlot(device, key, r.outcome === 'succeeded' ? ran : undefined);
+    }
+    // Only the device that holds the current attempt may finish it.
+    const holder = this.state.constellations.get(cid)?.tasks[tid]?.attempts.find((a) => a.number === attempt)?.deviceId;
+    if (device && holder !== undefined && holder !== device.id) {
+      this.log.warn({ device: device.id, holder, task: key, attempt }, 'result from a device that does not hold the attempt; ignored');
+      return;
     }
     const applied = this.record('task.finished', {
       id: cid,
@@ -453,13 +463,53 @@ export class Engine {
   /** An attempt will not finish where it was placed (device lost, disowned it). */
   loseAttempt(device: DeviceEntry, key: string, attempt: number, reason: string): void {
     const [cid, tid] = splitKey(key);
-    device.running.delete(key);
-    this.scheduler.release(key, device.id);
+    this.releaseSlot(device, key);
     this.record('task.lost', { id: cid, taskId: tid, attempt, reason });
+    // If the device is only unreachable, it must stop the attempt when it hears
+    // from us again (Cancel is reliable: replayed when its session resumes).
+    this.sendCancel(device.id, cid, tid, attempt, reason);
   }
 
+  /**
+   * Frees a device's slot for an attempt. A task retried while its old attempt
+   * still held the slot could not be queued then: queue it now.
+   */
+  releaseSlot(device: DeviceEntry, key: string, runtimeMs?: number): void {
+    device.running.delete(key);
+    this.scheduler.release(key, device.id, runtimeMs);
+    this.requeueIfReady(key);
+  }
+
+  private requeueIfReady(key: string, delayMs = 0): void {
+    const [cid, tid] = splitKey(key);
+    const c = this.state.constellations.get(cid);
+    const t = c?.tasks[tid];
+    if (!c || !t || t.status !== 'ready' || c.status !== 'running' || this.scheduler.isPlaced(key)) return;
+    const now = this.now();
+    if (!this.readySince.has(key)) this.readySince.set(key, now);
+    const notBefore = Math.max(t.notBefore ?? 0, delayMs ? now + delayMs : 0);
+    const task = toSchedTask(c, t, this.readySince.get(key) ?? now, this.ranks.get(cid)?.get(tid));
+    this.scheduler.enqueue(notBefore ? { ...task, notBefore } : task);
+    this.scheduleFlush();
+  }
+
+  /** A device refused an attempt: try again elsewhere, not at once (no assign/reject loop). */
+  rejected(device: DeviceEntry | undefined, cid: string, tid: string, attempt: number, code: string, reason: string): void {
+    const key = taskKey(cid, tid);
+    if (device && device.running.get(key) === attempt) {
+      device.running.delete(key);
+      this.scheduler.release(key, device.id);
+    }
+    this.record('task.rejected', { id: cid, taskId: tid, attempt, code, reason });
+    this.requeueIfReady(key, REJECT_BACKOFF_MS);
+  }
+
+  /** Cancels an attempt on its device, after the events that caused it are committed. */
   sendCancel(deviceId: string, cid: string, tid: string, attempt: number, reason: string): void {
-    this.devices.get(deviceId)?.session?.send({ type: 'cancel', value: { constellationId: cid, taskId: tid, attempt, reason } });
+    this.afterCommit.push(() =>
+      this.devices.get(deviceId)?.session?.send({ type: 'cancel', value: { constellationId: cid, taskId: tid, attempt, reason } }),
+    );
+    this.scheduleFlush();
   }
 
   async close(): Promise<void> {

@@ -160,9 +160,22 @@ export class EngineService implements OrchestratorService, AdminService {
     const known = this.store.revokeDevice(id);
     if (!d && !known) throw notFound('device', idOrName);
     d?.session?.terminate('AIP_REVOKED', 'this device was revoked by an administrator');
-    const view = d ? this.engine.devices.view(d) : undefined;
-    if (!view) throw notFound('device', idOrName);
-    return view;
+    if (d) return this.engine.devices.view(d);
+    // Known only to the store (not connected since this orchestrator started).
+    const rec = this.store.getDevice(id);
+    return {
+      id,
+      name: rec?.name ?? id,
+      status: 'offline',
+      labels: rec?.labels ?? [],
+      os: '',
+      arch: '',
+      features: [],
+      slots: 0,
+      running: 0,
+      lastHeartbeatAt: rec?.lastSeenAt ?? null,
+      connectedAt: null,
+    };
   }
 
   subscribe(listener: LiveListener): () => void {
@@ -226,7 +239,13 @@ export class EngineService implements OrchestratorService, AdminService {
 
   private lifecycle(id: string, type: 'constellation.cancelled' | 'constellation.paused' | 'constellation.resumed', by: string): Promise<Constellation> {
     this.writable();
-    this.get(id);
+    const current = this.get(id);
+    if (type === 'constellation.cancelled' && ['succeeded', 'failed', 'cancelled'].includes(current.status)) {
+      throw new OrreryError('INVALID_TRANSITION', `The constellation already ${current.status === 'cancelled' ? 'was cancelled' : current.status}`, {
+        status: 409,
+        hint: 'A finished constellation keeps its outcome; retry a task to run it again.',
+      });
+    }
     const applied = this.engine.record(type, { id, by });
     if (applied.rejected) throw new OrreryError('INVALID_TRANSITION', applied.rejected.message, { status: 409 });
     this.resyncQueue(id);
@@ -237,7 +256,7 @@ export class EngineService implements OrchestratorService, AdminService {
   private resyncQueue(id: string, only?: Iterable<string>): void {
     const c = this.engine.state.constellations.get(id);
     if (!c) return;
-    const now = Date.now();
+    const now = this.engine.now();
     for (const taskId of only ?? Object.keys(c.tasks)) {
       const t = c.tasks[taskId];
       const key = `${id}/${taskId}`;

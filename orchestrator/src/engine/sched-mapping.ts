@@ -19,7 +19,8 @@ export function toSchedDevice(d: DeviceEntry): SchedDevice {
     labels: d.labels,
     os: caps.os,
     arch: caps.arch,
-    features: caps.features ?? [],
+    // Executors count as capabilities: an http task never lands on a shell-only agent.
+    features: [...(caps.features ?? []), ...(caps.executors ?? []).map((e) => `executor:${e}`)],
     slots: Math.max(0, caps.slots ?? 1),
     cpus: caps.cpus ?? 1,
     memoryMb: caps.memoryMb ?? 0,
@@ -42,11 +43,18 @@ export function toSchedTask(c: Constellation, t: TaskState, readySince: number, 
     constellationId: c.id,
     owner: c.owner,
     taskId: t.spec.id,
-    target: t.spec.target,
+    target: executorTarget(t),
     priority: t.spec.priority,
     kind: taskKind(c, t),
     readySince,
     ...(t.notBefore !== undefined ? { notBefore: t.notBefore } : {}),
     ...(rank !== undefined ? { rank } : {}),
   };
+}
+
+/** Every agent runs shell; any other executor kind is a hard constraint on the device. */
+function executorTarget(t: TaskState): TaskState['spec']['target'] {
+  const kind = t.spec.executor.kind;
+  if (kind === 'shell') return t.spec.target;
+  return { ...t.spec.target, capabilities: [...(t.spec.target.capabilities ?? []), `executor:${kind}`] };
 }
