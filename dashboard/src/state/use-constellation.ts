@@ -127,26 +127,29 @@ export function useConstellation(id: string | null): ConstellationHandle {
     return events;
   }, []);
 
+  // Fetches in flight: events are buffered until the last one answers, so
+  // overlapping refreshes (an `edit` and a `constellation` event) lose none.
+  const inFlight = useRef(0);
   const refresh = useCallback(() => {
     const want = idRef.current;
     if (!want) return;
     setLoading(true);
-    buffered.current = [];
+    if (inFlight.current++ === 0) buffered.current = [];
     api
       .getConstellation(want)
       .then((c) => {
         if (idRef.current !== want) return; // the user moved on meanwhile
-        // Queued events either predate the fetch (the answer supersedes them)
-        // or arrived during it (they are in `buffered` and merged here).
-        drainQueue();
-        setData(mergeBufferedEvents(c, buffered.current ?? []));
+        // Events that arrived during the fetch are in `buffered`; queued ones may
+        // predate it. Each wins only where it is at least as far along as the answer.
+        const queuedEvents = drainQueue();
+        setData(mergeBufferedEvents(c, [...(buffered.current ?? []), ...queuedEvents]));
         setError(null);
       })
       .catch((err: Error) => {
         if (idRef.current === want) setError(err.message);
       })
       .finally(() => {
-        buffered.current = null;
+        if (--inFlight.current === 0) buffered.current = null;
         setLoading(false);
       });
   }, [drainQueue]);
