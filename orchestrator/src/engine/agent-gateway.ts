@@ -4,10 +4,10 @@ import { randomBytes } from 'node:crypto';
 import { AipServer, type AuthDecision, type Body, type EnrollDecision, type ServerSession } from '@orrery/protocol';
 import { customAlphabet } from 'nanoid';
 import type { Logger } from 'pino';
+import { reportProgress } from '../model/index.js';
 import type { OrchestratorStore } from '../store/index.js';
 import { hashSecret } from '../store/index.js';
 import type { Engine } from './engine.js';
-import { taskKey } from './sched-mapping.js';
 
 const deviceIdFor = customAlphabet('0123456789abcdefghijklmnopqrstuvwxyz', 12);
 
@@ -110,9 +110,8 @@ export function createAgentGateway(opts: GatewayOptions): AipServer {
       case 'progress': {
         const v = body.value;
         const c = engine.state.constellations.get(v.constellationId);
-        const t = c?.tasks[v.taskId];
-        if (c && t && t.attempts.at(-1)?.number === v.attempt && (t.status === 'running' || t.status === 'assigned')) {
-          c.tasks[v.taskId] = { ...t, progress: { fraction: v.fraction, message: v.message } };
+        // Progress is live-only (not journaled): it changes no decision.
+        if (c && reportProgress(c, v.taskId, v.attempt, { fraction: v.fraction, message: v.message }).ok) {
           engine.markDirty(c.id, v.taskId);
           engine.scheduleFlush();
         }
@@ -141,8 +140,6 @@ export function createAgentGateway(opts: GatewayOptions): AipServer {
         });
         return;
       }
-      case 'taskReport':
-        return;
       default:
         log.debug({ type: body.type, device: session.deviceId }, 'ignored message');
     }

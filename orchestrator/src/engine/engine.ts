@@ -223,6 +223,7 @@ export class Engine {
 
   flush(): void {
     this.flushScheduled = false;
+    if (this.closed) return;
     this.dispatch();
     if (!this.commit()) return;
     // What agents sent is durable now: only now may they drop it from their outboxes.
@@ -454,6 +455,9 @@ export class Engine {
       ...(r.startedAt ? { startedAt: r.startedAt } : {}),
     });
     if (applied.rejected?.stale) {
+      // The same result delivered again (re-sent after a fresh session) is not news.
+      const known = this.state.constellations.get(cid)?.tasks[tid]?.attempts.find((a) => a.number === attempt);
+      if (known?.outcome === r.outcome) return;
       this.metrics.staleResults++;
       this.record('task.stale_result', { id: cid, taskId: tid, attempt, outcome: r.outcome });
       this.markDirty(cid, tid);
