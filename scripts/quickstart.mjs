@@ -43,7 +43,10 @@ mkdirSync(dataDir, { recursive: true });
 const info = join(dataDir, 'data', 'server.json');
 rmSync(info, { force: true });
 console.log(`[quickstart] starting the orchestrator on http://127.0.0.1:${port} (data in ${join(dataDir, 'data')})`);
-run(['server', '--port', port, '--data-dir', join(dataDir, 'data'), '--no-auth'], 'orchestrator');
+// Components log warnings only, so the example's progress stays readable;
+// ORRERY_LOG_LEVEL=info shows everything.
+const logLevel = process.env.ORRERY_LOG_LEVEL ?? 'warn';
+run(['server', '--port', port, '--data-dir', join(dataDir, 'data'), '--no-auth', '--log-level', logLevel], 'orchestrator');
 
 const deadline = Date.now() + 30_000;
 while (!existsSync(info)) {
@@ -57,8 +60,12 @@ while (!existsSync(info)) {
 const { url, aipUrl } = JSON.parse(readFileSync(info, 'utf8'));
 
 console.log('[quickstart] starting two local agents: laptop (cpu,io) and edge-1 (edge,io)');
-run(['agent', '--server', aipUrl, '--name', 'laptop', '--labels', 'cpu,io', '--data-dir', join(dataDir, 'agent-laptop')], 'agent laptop');
-run(['agent', '--server', aipUrl, '--name', 'edge-1', '--labels', 'edge,io', '--data-dir', join(dataDir, 'agent-edge-1')], 'agent edge-1');
+for (const [name, labels] of [
+  ['laptop', 'cpu,io'],
+  ['edge-1', 'edge,io'],
+]) {
+  run(['agent', '--server', aipUrl, '--name', name, '--labels', labels, '--data-dir', join(dataDir, `agent-${name}`), '--log-level', logLevel], `agent ${name}`);
+}
 
 console.log(`[quickstart] submitting ${graph}`);
 const submit = spawn(process.execPath, [cli, '--server', url, 'submit', graph, '--wait'], { cwd: root, stdio: 'inherit' });

@@ -27,7 +27,7 @@ export function describeWait(e: Entry, index: DeviceIndex, round: number, now: n
         slots += d.dev.slots;
       }
       const n = sig.devices.size;
-      sig.busy = { version: index.slotVersion, text: `all ${n} matching device${n === 1 ? ' is' : 's are'} busy (${used}/${slots} slots used)` };
+      sig.busy = { version: index.slotVersion, text: `${n === 1 ? 'the only matching device is' : `all ${n} matching devices are`} busy (${used}/${slots} slots used)` };
     }
     return sig.busy.text;
   }
