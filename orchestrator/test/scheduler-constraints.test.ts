@@ -1,21 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import type { TargetSelector } from '../src/model/types.js';
 import { type SchedDevice, Scheduler, type SchedTask, selectorSignature } from '../src/scheduler/index.js';
+import { dev as baseDev } from './support/sched-fixtures.js';
 
-const dev = (id: string, o: Partial<SchedDevice> = {}): SchedDevice => ({
-  id,
-  name: `${id}-name`,
-  labels: [],
-  os: 'linux',
-  arch: 'x64',
-  features: [],
-  slots: 1,
-  cpus: 4,
-  memoryMb: 8192,
-  gpus: 0,
-  status: 'online',
-  ...o,
-});
+// Names differ from ids here: pinning by name and by id are both tested.
+const dev = (id: string, o: Partial<SchedDevice> = {}): SchedDevice => baseDev(id, { name: `${id}-name`, ...o });
 
 let n = 0;
 const task = (target: TargetSelector, o: Partial<SchedTask> = {}): SchedTask => {

@@ -1,20 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { type SchedDevice, Scheduler, type SchedTask } from '../src/scheduler/index.js';
+import { Scheduler, type SchedTask } from '../src/scheduler/index.js';
+import { dev } from './support/sched-fixtures.js';
 
-const dev = (id: string, o: Partial<SchedDevice> = {}): SchedDevice => ({
-  id,
-  name: id,
-  labels: [],
-  os: 'linux',
-  arch: 'x64',
-  features: [],
-  slots: 1,
-  cpus: 4,
-  memoryMb: 8192,
-  gpus: 0,
-  status: 'online',
-  ...o,
-});
 
 let n = 0;
 const task = (o: Partial<SchedTask> = {}): SchedTask => {
