@@ -57,7 +57,7 @@ while (!existsSync(info)) {
   }
   await new Promise((r) => setTimeout(r, 100));
 }
-const { url, aipUrl } = JSON.parse(readFileSync(info, 'utf8'));
+const { url, aipUrl, grpcUrl } = JSON.parse(readFileSync(info, 'utf8'));
 
 console.log('[quickstart] starting two local agents: laptop (cpu,io) and edge-1 (edge,io)');
 for (const [name, labels] of [
@@ -73,6 +73,7 @@ const code = await new Promise((r) => submit.on('exit', r));
 console.log(
   `\n[quickstart] the example ${code === 0 ? 'succeeded' : 'did not succeed'}. Orrery keeps running:\n` +
     `  dashboard   ${url}/\n` +
+    `  agents      orrery agent --server ${aipUrl} (or ${grpcUrl ?? 'grpc: off'}) --name <name>\n` +
     `  try         npx orrery --server ${url} status\n` +
     `              npx orrery --server ${url} submit examples/release-check.yaml --wait\n` +
     '  stop        Ctrl-C',

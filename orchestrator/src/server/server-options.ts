@@ -7,6 +7,8 @@ export interface ServerOptions {
   authDisabled: boolean;
   /** Serve AIP over gRPC too (0 = any free port, undefined = off). */
   grpcPort?: number;
+  /** The gRPC port was not asked for: if it is taken, any free port will do. */
+  grpcPortImplicit?: boolean;
   tls?: { certFile: string; keyFile: string };
   heartbeatIntervalMs: number;
   /** A device is lost after this many missed heartbeats. */

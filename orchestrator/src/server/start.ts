@@ -93,7 +93,14 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   let grpcUrl: string | undefined;
   if (opts.grpcPort !== undefined) {
     const grpcTls = tls ? { certPem: tls.cert.toString(), keyPem: tls.key.toString() } : undefined;
-    const gport = await gateway.listenGrpc(opts.host, opts.grpcPort, grpcTls);
+    let gport: number;
+    try {
+      gport = await gateway.listenGrpc(opts.host, opts.grpcPort, grpcTls);
+    } catch (err) {
+      if (!opts.grpcPortImplicit) throw err;
+      gport = await gateway.listenGrpc(opts.host, 0, grpcTls);
+      logger.warn({ wanted: opts.grpcPort, got: gport, err: (err as Error).message }, 'gRPC port taken; using a free one (see server.json)');
+    }
     grpcUrl = `${tls ? 'grpcs' : 'grpc'}://${hostForUrl}:${gport}`;
   }
 

@@ -16,7 +16,8 @@ export function registerServer(program: Command): void {
     .option('-p, --port <port>', 'HTTP/WebSocket port (0 = any free port)', int, DEFAULT_SERVER_OPTIONS.port)
     .option('-d, --data-dir <dir>', 'where the journal (SQLite) and state live', DEFAULT_SERVER_OPTIONS.dataDir)
     .option('--no-auth', 'disable API and agent authentication (loopback only, for local development)')
-    .option('--grpc-port <port>', 'also serve AIP over gRPC on this port (0 = any free port)', int)
+    .option('--grpc-port <port>', 'serve AIP over gRPC on this port too (default: HTTP port + 1; 0 = any free port)', int)
+    .option('--no-grpc', 'serve AIP over WebSocket only')
     .option('--tls-cert <file>', 'PEM certificate: serve https/wss and grpcs')
     .option('--tls-key <file>', 'PEM private key for --tls-cert')
     .option('--heartbeat-ms <ms>', 'agent heartbeat interval; a device is lost after 3 missed', int, DEFAULT_SERVER_OPTIONS.heartbeatIntervalMs)
@@ -34,7 +35,9 @@ export function registerServer(program: Command): void {
         port: opts.port,
         dataDir: opts.dataDir,
         authDisabled: opts.auth === false,
-        grpcPort: opts.grpcPort,
+        // Both transports by default: gRPC beside HTTP (port + 1), or anywhere when the port is chosen by the OS.
+        grpcPort: opts.grpc === false ? undefined : (opts.grpcPort ?? (opts.port === 0 ? 0 : opts.port + 1)),
+        grpcPortImplicit: opts.grpc !== false && opts.grpcPort === undefined,
         tls: opts.tlsCert && opts.tlsKey ? { certFile: opts.tlsCert, keyFile: opts.tlsKey } : undefined,
         heartbeatIntervalMs: opts.heartbeatMs,
         dashboardDir: opts.dashboardDir,
