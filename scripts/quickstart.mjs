@@ -73,7 +73,7 @@ const code = await new Promise((r) => submit.on('exit', r));
 console.log(
   `\n[quickstart] the example ${code === 0 ? 'succeeded' : 'did not succeed'}. Orrery keeps running:\n` +
     `  dashboard   ${url}/\n` +
-    `  agents      orrery agent --server ${aipUrl} (or ${grpcUrl ?? 'grpc: off'}) --name <name>\n` +
+    `  agents      npx orrery agent --server ${aipUrl} (or ${grpcUrl ?? 'grpc: off'}) --name <name>\n` +
     `  try         npx orrery --server ${url} status\n` +
     `              npx orrery --server ${url} submit examples/release-check.yaml --wait\n` +
     '  stop        Ctrl-C',
