@@ -3,7 +3,7 @@
 // connections, for a bounded time, while a well-behaved agent runs a graph.
 // The orchestrator stays up, the good agent is unaffected, memory stays flat.
 import { readFileSync } from 'node:fs';
-import { encodeEnvelope } from '@orrery/protocol';
+import { decodeEnvelope, encodeEnvelope } from '@orrery/protocol';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AgentHandle, api, type OrchestratorHandle, startAgent, startOrchestrator, waitFor } from '../../scripts/testing/stack.js';
@@ -113,5 +113,34 @@ describe('wire fuzzing against a live orchestrator', () => {
     const after = rssKb(pid);
     // Flat: well under the 5 MiB frames it was sent dozens of times.
     expect(after - before).toBeLessThan(64 * 1024);
+  });
+
+  it('closes a connection that floods frames with AIP_RATE_LIMITED', async () => {
+    const ws = new WebSocket(orch.aipUrl);
+    const codes: string[] = [];
+    let welcomed = false;
+    ws.on('message', (data: Buffer) => {
+      const env = decodeEnvelope(new Uint8Array(data));
+      if (env.body.type === 'welcome') welcomed = true;
+      if (env.body.type === 'error') codes.push(env.body.value.code);
+    });
+    const closed = new Promise<void>((r) => ws.on('close', () => r()));
+    await new Promise<void>((r) => ws.on('open', () => r()));
+    ws.send(validHello('flooder'));
+    await waitFor(() => welcomed, 'the welcome');
+    const heartbeat = encodeEnvelope({
+      seq: 0,
+      ack: 0,
+      sentAtMs: Date.now(),
+      body: { type: 'heartbeat', value: { running: 0, freeSlots: 1, batteryPercent: -1, thermalCelsius: -1, loadAvg: 0 } },
+    });
+    for (let i = 0; i < 60_000 && ws.readyState === WebSocket.OPEN; i++) ws.send(heartbeat);
+    await Promise.race([closed, new Promise((r) => setTimeout(r, 20_000))]);
+    expect(codes).toContain('AIP_RATE_LIMITED');
+    expect(ws.readyState).toBe(WebSocket.CLOSED);
+    // Everyone else is fine.
+    expect((await api<{ status: string }>(orch.url, 'GET', '/healthz')).status).toBe('ok');
+    const { items } = await api<{ items: Array<{ name: string; status: string }> }>(orch.url, 'GET', '/v1/devices');
+    expect(items.find((d) => d.name === 'steady')?.status).toBe('online');
   });
 });

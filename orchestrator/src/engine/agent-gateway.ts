@@ -71,6 +71,8 @@ export function createAgentGateway(opts: GatewayOptions): AipServer {
     missedHeartbeats: opts.missedHeartbeats,
     // An agent's Result is acknowledged only once it is in the journal.
     holdAcks: true,
+    // A busy agent sends a few hundred frames a second; a flood is closed.
+    maxFramesPerSecond: 10_000,
     logger: log,
   });
 

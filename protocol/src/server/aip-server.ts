@@ -31,6 +31,8 @@ export interface AipServerConfig extends AipServerOptions {
    * ServerSession.ackReceived() (after making them durable). Default false.
    */
   holdAcks?: boolean;
+  /** Sustained frames per second per connection before AIP_RATE_LIMITED (burst twice that); unset = no limit. */
+  maxFramesPerSecond?: number;
 }
 
 export class AipServer extends EventEmitter {
@@ -205,6 +207,7 @@ export class AipServer extends EventEmitter {
       retentionMs: this.retentionMs,
       ackDelayMs: this.options.ackDelayMs ?? 100,
       holdAcks: this.options.holdAcks ?? false,
+      ...(this.options.maxFramesPerSecond ? { maxFramesPerSecond: this.options.maxFramesPerSecond } : {}),
       logger: this.logger,
       onEnd: (s) => {
         this.sessions.delete(s.sessionId);

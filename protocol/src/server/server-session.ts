@@ -18,6 +18,8 @@ export interface ServerSessionConfig {
   ackDelayMs: number;
   /** Acks wait for ackReceived() (the orchestrator's journal commit). */
   holdAcks?: boolean;
+  /** Sustained frames per second one connection may send (burst: twice that); unset = no limit. */
+  maxFramesPerSecond?: number;
   logger: AipLogger;
   onEnd: (session: AipServerSession) => void;
 }
@@ -133,6 +135,11 @@ export class AipServerSession extends EventEmitter implements ServerSession {
   onFrame(channel: Channel, bytes: Uint8Array): void {
     if (channel !== this.channel) return;
     this.lastFrameAt = Date.now();
+    if (this.config.maxFramesPerSecond && !this.takeToken(this.lastFrameAt, this.config.maxFramesPerSecond)) {
+      this.config.logger.warn({ deviceId: this.deviceId }, 'aip frame flood; closing connection');
+      this.kick('AIP_RATE_LIMITED', `more than ${this.config.maxFramesPerSecond} frames per second`);
+      return;
+    }
     let env: Envelope;
     try {
       env = decodeEnvelope(bytes, this.config.maxFrameBytes);
@@ -146,6 +153,19 @@ export class AipServerSession extends EventEmitter implements ServerSession {
     } catch (err) {
       this.protocolFailure(err);
     }
+  }
+
+  /** Token bucket: a flooding connection is closed before it can starve the others. */
+  private tokens = Number.NaN;
+  private tokensAt = 0;
+  private takeToken(now: number, rate: number): boolean {
+    const burst = 2 * rate;
+    if (Number.isNaN(this.tokens)) this.tokens = burst;
+    this.tokens = Math.min(burst, this.tokens + ((now - this.tokensAt) * rate) / 1000);
+    this.tokensAt = now;
+    if (this.tokens < 1) return false;
+    this.tokens -= 1;
+    return true;
   }
 
   /** Closes the live connection with a fatal Error frame; the session stays resumable. */
