@@ -152,6 +152,11 @@ export function countStates(c: ConstellationView): Record<string, number> {
   return out;
 }
 
+/** Tasks of `c` running on the agent named `deviceName` (device ids are `dev-<name>` without auth). */
+export function runningOn(c: ConstellationView, deviceName: string): number {
+  return Object.values(c.tasks).filter((t) => t.status === 'running' && t.attempts.at(-1)?.deviceId === `dev-${deviceName}`).length;
+}
+
 export function sameCounts(a: Record<string, number>, b: Record<string, number>): boolean {
   const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
   for (const k of keys) if ((a[k] ?? 0) !== (b[k] ?? 0)) return false;

@@ -175,7 +175,12 @@ export class Engine {
     if (statusChanged || changes.length) this.dirtyConstellations.add(c.id);
   }
 
-  enqueue(c: Constellation, t: TaskState, now: number, replace = false): void {
+  /**
+   * Puts a ready task in the scheduler's queue (a no-op while its previous
+   * attempt still holds a slot: releaseSlot queues it then). `replace` takes
+   * a changed target or priority into account; `notBefore` delays placement.
+   */
+  enqueue(c: Constellation, t: TaskState, now: number, replace = false, notBefore?: number): void {
     const key = taskKey(c.id, t.spec.id);
     if (this.scheduler.isPlaced(key) || (!replace && this.scheduler.has(key))) return;
     if (!this.readySince.has(key)) this.readySince.set(key, now);
@@ -184,7 +189,18 @@ export class Engine {
       ranks = computeRanks(c);
       this.ranks.set(c.id, ranks);
     }
-    this.scheduler.enqueue(toSchedTask(c, t, this.readySince.get(key) ?? now, ranks.get(t.spec.id)));
+    const task = toSchedTask(c, t, this.readySince.get(key) ?? now, ranks.get(t.spec.id));
+    this.scheduler.enqueue(notBefore !== undefined && notBefore > (task.notBefore ?? 0) ? { ...task, notBefore } : task);
+  }
+
+  /** After pause/resume/edit: the queue holds exactly the ready tasks of running constellations (all, or those given). */
+  syncQueue(c: Constellation, taskIds?: Iterable<string>): void {
+    const now = this.now();
+    for (const taskId of taskIds ?? Object.keys(c.tasks)) {
+      const t = c.tasks[taskId];
+      if (t && t.status === 'ready' && c.status === 'running') this.enqueue(c, t, now, true);
+      else this.scheduler.remove(taskKey(c.id, taskId));
+    }
   }
 
   markDirty(constellationId: string, taskId: string): void {
@@ -488,12 +504,9 @@ export class Engine {
     const [cid, tid] = splitKey(key);
     const c = this.state.constellations.get(cid);
     const t = c?.tasks[tid];
-    if (!c || !t || t.status !== 'ready' || c.status !== 'running' || this.scheduler.isPlaced(key)) return;
+    if (!c || !t || t.status !== 'ready' || c.status !== 'running') return;
     const now = this.now();
-    if (!this.readySince.has(key)) this.readySince.set(key, now);
-    const notBefore = Math.max(t.notBefore ?? 0, delayMs ? now + delayMs : 0);
-    const task = toSchedTask(c, t, this.readySince.get(key) ?? now, this.ranks.get(cid)?.get(tid));
-    this.scheduler.enqueue(notBefore ? { ...task, notBefore } : task);
+    this.enqueue(c, t, now, true, delayMs ? now + delayMs : undefined);
     this.scheduleFlush();
   }
 

@@ -78,7 +78,7 @@ export class EngineService implements OrchestratorService, AdminService {
 
   edit(id: string, batch: EditBatch, author: string): Promise<Constellation> {
     this.writable();
-    this.get(id);
+    this.liveConstellation(id);
     const applied = this.engine.record('edit.applied', { id, batch, author });
     if (applied.rejected) {
       const r = applied.rejected;
@@ -96,12 +96,12 @@ export class EngineService implements OrchestratorService, AdminService {
       if (op.op === 'add_dependency') touched.add(op.dependency.to);
       if (op.op === 'remove_dependency') touched.add(op.to);
     }
-    this.resyncQueue(id, touched);
+    this.engine.syncQueue(this.liveConstellation(id), touched);
     return this.afterCommit(() => this.get(id));
   }
 
   history(id: string): EditRecordView[] {
-    this.get(id);
+    this.liveConstellation(id);
     return (this.engine.state.history.get(id) ?? []) as EditRecordView[];
   }
 
@@ -118,13 +118,13 @@ export class EngineService implements OrchestratorService, AdminService {
   }
 
   retryTask(id: string, taskId: string, author: string): Promise<Constellation> {
-    const c = this.get(id);
+    const c = this.liveConstellation(id);
     return this.edit(id, { revision: c.revision, operations: [{ op: 'retry_task', taskId }], comment: `retry ${taskId}` }, author);
   }
 
   logs(id: string, taskId: string, attempt?: number): string {
-    const c = this.get(id);
-    if (!c.tasks[taskId]) throw notFound('task', taskId);
+    const c = this.liveConstellation(id);
+    if (!Object.hasOwn(c.tasks, taskId)) throw notFound('task', taskId);
     let text = '';
     let afterId = 0;
     for (;;) {
@@ -239,7 +239,7 @@ export class EngineService implements OrchestratorService, AdminService {
 
   private lifecycle(id: string, type: 'constellation.cancelled' | 'constellation.paused' | 'constellation.resumed', by: string): Promise<Constellation> {
     this.writable();
-    const current = this.get(id);
+    const current = this.liveConstellation(id);
     if (type === 'constellation.cancelled' && ['succeeded', 'failed', 'cancelled'].includes(current.status)) {
       throw new OrreryError('INVALID_TRANSITION', `The constellation already ${current.status === 'cancelled' ? 'was cancelled' : current.status}`, {
         status: 409,
@@ -248,22 +248,14 @@ export class EngineService implements OrchestratorService, AdminService {
     }
     const applied = this.engine.record(type, { id, by });
     if (applied.rejected) throw new OrreryError('INVALID_TRANSITION', applied.rejected.message, { status: 409 });
-    this.resyncQueue(id);
+    this.engine.syncQueue(this.liveConstellation(id));
     return this.afterCommit(() => this.get(id));
   }
 
-  /** The scheduler queue holds exactly the ready tasks of running constellations (all tasks, or those given). */
-  private resyncQueue(id: string, only?: Iterable<string>): void {
+  private liveConstellation(id: string): Constellation {
     const c = this.engine.state.constellations.get(id);
-    if (!c) return;
-    const now = this.engine.now();
-    for (const taskId of only ?? Object.keys(c.tasks)) {
-      const t = c.tasks[taskId];
-      const key = `${id}/${taskId}`;
-      // Re-enqueue replaces the entry, so a changed target or priority takes effect.
-      if (t && t.status === 'ready' && c.status === 'running') this.engine.enqueue(c, t, now, true);
-      else if (this.engine.scheduler.has(key)) this.engine.scheduler.remove(key);
-    }
+    if (!c) throw notFound('constellation', id);
+    return c;
   }
 
   private writable(): void {

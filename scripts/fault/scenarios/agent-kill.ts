@@ -19,6 +19,7 @@ import {
   layeredGraph,
   Processes,
   report,
+  runningOn,
   type ScenarioOptions,
   type ScenarioReport,
   sleep,
@@ -28,8 +29,6 @@ import {
   workDir,
 } from '../lib.js';
 
-const runningOn = (c: ConstellationView, dev: string): number =>
-  Object.values(c.tasks).filter((t) => t.status === 'running' && t.attempts.at(-1)?.deviceId === `dev-${dev}`).length;
 
 const shape = (c: ConstellationView) =>
   Object.fromEntries(

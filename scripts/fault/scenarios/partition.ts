@@ -21,6 +21,7 @@ import {
   metric,
   Processes,
   report,
+  runningOn,
   type ScenarioOptions,
   type ScenarioReport,
   sleep,
@@ -34,9 +35,6 @@ export interface PartitionOptions extends ScenarioOptions {
   heartbeatMs?: number;
 }
 
-const runningOn = (c: ConstellationView, deviceName: string, n: number): boolean =>
-  Object.values(c.tasks).filter((t) => t.status === 'running' && t.attempts.at(-1)?.deviceId === `dev-${deviceName}`)
-    .length >= n;
 
 /** Cuts every connection through the proxies and refuses to forward new ones until healed. */
 function partition(proxies: TcpProxy[]): void {
@@ -75,7 +73,7 @@ export async function shortPartitionScenario(opts: PartitionOptions = {}): Promi
       target: { labels: ['p'] },
     });
     const c = await submit(orch.url, graph);
-    await waitFor(async () => runningOn(await getC(orch.url, c.id), 'far', 2), 'both tasks running on far', 20_000);
+    await waitFor(async () => runningOn(await getC(orch.url, c.id), 'far') >= 2, 'both tasks running on far', 20_000);
     const partitionMs = Math.round(hb / 2);
     partition([proxy]);
     await sleep(partitionMs);
@@ -167,7 +165,7 @@ export async function longPartitionScenario(opts: PartitionOptions = {}): Promis
     const cLeased = await submit(orch.url, gLeased);
     await waitFor(
       async () =>
-        runningOn(await getC(orch.url, cFar.id), 'far', 2) && runningOn(await getC(orch.url, cLeased.id), 'leased', 2),
+        runningOn(await getC(orch.url, cFar.id), 'far') >= 2 && runningOn(await getC(orch.url, cLeased.id), 'leased') >= 2,
       'tasks running on the agents about to be cut off',
       20_000,
     );
