@@ -6,16 +6,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type AgentHandle, api, type OrchestratorHandle, waitFor } from '../testing/stack.js';
 
-export type TaskStatus =
-  | 'pending'
-  | 'ready'
-  | 'assigned'
-  | 'running'
-  | 'succeeded'
-  | 'failed'
-  | 'timed_out'
-  | 'cancelled'
-  | 'skipped';
+// The API's own shapes: scenarios read what the HTTP API answers.
+import type { TaskStatus } from '../../orchestrator/src/model/types.js';
+export type { TaskStatus };
 export interface AttemptView {
   number: number;
   deviceId: string;
