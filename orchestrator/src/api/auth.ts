@@ -54,6 +54,8 @@ export function registerAuth(app: FastifyInstance, opts: { disabled: boolean; ad
     req.role = role;
     req.principal = `token:${role}`;
   });
+  // Who the caller is, so a UI can hide what its role may not do (the server enforces it either way).
+  app.get('/v1/whoami', async (req) => ({ role: req.role, principal: req.principal, authRequired: !opts.disabled }));
 }
 
 function bearer(req: FastifyRequest): string | undefined {

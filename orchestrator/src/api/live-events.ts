@@ -24,6 +24,10 @@ export interface DeviceView {
   running: number;
   lastHeartbeatAt: number | null;
   connectedAt: number | null;
+  /** The capabilities the agent reported (os, arch, cpus, memoryMb, gpus, executors, hostname, ...). */
+  capabilities?: Record<string, unknown>;
+  /** Attempts placed on this device now. */
+  runningTasks?: Array<{ constellationId: string; taskId: string; attempt: number }>;
   transport?: string;
   load?: { batteryPercent: number; thermalCelsius: number; loadAvg: number };
 }

@@ -65,6 +65,8 @@ export function registerRoutes(
     answerWrite(service, req, reply, await service.retryTask(req.params.id, req.params.task, req.principal)),
   );
 
+  app.get<{ Params: Params }>('/v1/constellations/:id/tasks/:task', async (req) => service.task(req.params.id, req.params.task));
+
   app.get<{ Params: Params; Querystring: { attempt?: string } }>('/v1/constellations/:id/tasks/:task/logs', async (req, reply) => {
     const attempt = req.query.attempt === undefined ? undefined : Number(req.query.attempt);
     if (attempt !== undefined && !Number.isInteger(attempt)) throw new OrreryError('INVALID_REQUEST', 'attempt must be an integer');

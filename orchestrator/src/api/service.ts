@@ -1,6 +1,6 @@
 // What the HTTP API needs from the orchestrator. The engine implements it;
 // the API layer only translates HTTP to these calls and errors to problem+json.
-import type { Constellation, EditBatch } from '../model/types.js';
+import type { Constellation, EditBatch, ExecutorSpec, TaskState } from '../model/types.js';
 import type { ConstellationSummary, DeviceView, LiveListener } from './live-events.js';
 
 export type Role = 'admin' | 'operator' | 'viewer';
@@ -13,6 +13,11 @@ export interface EditRecordView {
   operations: unknown[];
 }
 
+export interface TaskView extends TaskState {
+  /** Absent while an upstream may still change what the references resolve to. */
+  resolved?: { executor: ExecutorSpec; inputs: Record<string, string> };
+}
+
 export interface OrchestratorService {
   submit(
     document: unknown,
@@ -21,6 +26,8 @@ export interface OrchestratorService {
   list(): ConstellationSummary[];
   summary(id: string): ConstellationSummary;
   get(id: string): Constellation;
+  /** One task, with its executor and inputs resolved as an attempt receives them (once its upstreams settled). */
+  task(id: string, taskId: string): TaskView;
   edit(id: string, batch: EditBatch, author: string): Promise<Constellation>;
   history(id: string): EditRecordView[];
   cancel(id: string, author: string): Promise<Constellation>;

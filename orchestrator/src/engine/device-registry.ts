@@ -2,6 +2,7 @@
 // liveness. Fed by AIP sessions; read by the scheduler and the API.
 import type { Capabilities, Heartbeat, ServerSession } from '@orrery/protocol';
 import type { DeviceView } from '../api/live-events.js';
+import { splitKey } from './sched-mapping.js';
 
 export type DeviceStatus = DeviceView['status'];
 
@@ -120,6 +121,12 @@ export class DeviceRegistry {
       running: d.running.size,
       lastHeartbeatAt: d.lastHeartbeatAt,
       connectedAt: d.connectedAt,
+      // Everything the agent probed (cpus, memory, gpus, executors, and any newer fields), as it sent it.
+      capabilities: { ...d.capabilities, labels: d.labels },
+      runningTasks: [...d.running].map(([key, attempt]) => {
+        const [constellationId, taskId] = splitKey(key);
+        return { constellationId, taskId, attempt };
+      }),
       ...(d.transport ? { transport: d.transport } : {}),
       ...(d.load
         ? { load: { batteryPercent: d.load.batteryPercent, thermalCelsius: d.load.thermalCelsius, loadAvg: d.load.loadAvg } }

@@ -2,9 +2,10 @@
 // after their events are committed to the journal.
 import { customAlphabet } from 'nanoid';
 import type { ConstellationSummary, DeviceView, LiveListener } from '../api/live-events.js';
-import type { AdminService, EditRecordView, OrchestratorService, Role } from '../api/service.js';
+import type { AdminService, EditRecordView, OrchestratorService, Role, TaskView } from '../api/service.js';
 import { notFound, OrreryError } from '../errors.js';
 import { GraphError, normaliseGraph, parseGraph } from '../graph/index.js';
+import { resolveTaskForDispatch } from '../model/index.js';
 import type { Constellation, EditBatch, GraphSpec } from '../model/types.js';
 import type { OrchestratorStore } from '../store/index.js';
 import type { Engine } from './engine.js';
@@ -74,6 +75,23 @@ export class EngineService implements OrchestratorService, AdminService {
       tasks[tid] = why ? { ...t, waitingReason: why } : t;
     }
     return { ...c, tasks };
+  }
+
+  task(id: string, taskId: string): TaskView {
+    const c = this.liveConstellation(id);
+    const t = Object.hasOwn(c.tasks, taskId) ? c.tasks[taskId] : undefined;
+    if (!t) throw notFound('task', taskId);
+    const why = t.status === 'ready' ? this.engine.waitingReason(id, taskId) : undefined;
+    const view: TaskView = why ? { ...t, waitingReason: why } : { ...t };
+    // Resolved the way buildAssign does; before the task is ready an upstream may still change the values.
+    if (t.status === 'ready' || t.attempts.length > 0) {
+      try {
+        view.resolved = resolveTaskForDispatch(c, taskId);
+      } catch {
+        // Unresolvable now (the attempt failed for it, and says so): show the spec only.
+      }
+    }
+    return view;
   }
 
   edit(id: string, batch: EditBatch, author: string): Promise<Constellation> {
