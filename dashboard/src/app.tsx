@@ -8,6 +8,7 @@ import { TopBar } from './components/top-bar.js';
 import { useConstellation } from './state/use-constellation.js';
 import { useConstellationList } from './state/use-constellation-list.js';
 import { useDevices } from './state/use-devices.js';
+import { PermissionsContext, useWhoAmI } from './state/permissions.js';
 import { useRoute } from './state/use-route.js';
 import { summaryOf } from './state/summary.js';
 
@@ -17,6 +18,7 @@ export function App() {
   const devices = useDevices();
   const selectedId = route.view === 'constellation' ? route.id : null;
   const handle = useConstellation(selectedId);
+  const permissions = useWhoAmI();
   const lastId = useRef<string | null>(null);
   if (selectedId) lastId.current = selectedId;
 
@@ -32,54 +34,56 @@ export function App() {
   }, [route.view, newest, navigate]);
 
   return (
-    <div className="app">
-      <TopBar route={route} navigate={navigate} lastConstellationId={lastId.current ?? newest ?? null} />
-      <div className="body">
-        <Sidebar
-          items={list.items}
-          error={list.error}
-          selectedId={selectedId}
-          onSelect={(id) =>
-            navigate({
-              view: 'constellation',
-              id,
-              tab: route.view === 'constellation' ? route.tab : 'graph',
-            })
-          }
-        />
-        {route.view === 'constellation' && (
-          <ConstellationView
-            handle={handle}
-            devices={devices.byId}
-            tab={route.tab}
-            selectedTaskId={route.taskId ?? null}
-            onTab={(tab) => navigate({ ...route, tab })}
-            onSelectTask={(taskId) => {
-              const { taskId: _old, ...rest } = route;
-              navigate(taskId ? { ...rest, taskId } : rest);
-            }}
+    <PermissionsContext.Provider value={permissions}>
+      <div className="app">
+        <TopBar route={route} navigate={navigate} lastConstellationId={lastId.current ?? newest ?? null} />
+        <div className="body">
+          <Sidebar
+            items={list.items}
+            error={list.error}
+            selectedId={selectedId}
+            onSelect={(id) =>
+              navigate({
+                view: 'constellation',
+                id,
+                tab: route.view === 'constellation' ? route.tab : 'graph',
+              })
+            }
           />
-        )}
-        {route.view === 'devices' && <DevicesView devices={devices} />}
-        {route.view === 'submit' && (
-          <SubmitView
-            onSubmitted={(c) => {
-              list.upsert(summaryOf(c));
-              navigate({ view: 'constellation', id: c.id, tab: 'graph' });
-            }}
-          />
-        )}
-        {route.view === 'home' && (
-          <main className="main center">
-            <div className="empty">
-              No constellation yet.{' '}
-              <button type="button" className="link" onClick={() => navigate({ view: 'submit' })}>
-                Submit one
-              </button>
-            </div>
-          </main>
-        )}
+          {route.view === 'constellation' && (
+            <ConstellationView
+              handle={handle}
+              devices={devices.byId}
+              tab={route.tab}
+              selectedTaskId={route.taskId ?? null}
+              onTab={(tab) => navigate({ ...route, tab })}
+              onSelectTask={(taskId) => {
+                const { taskId: _old, ...rest } = route;
+                navigate(taskId ? { ...rest, taskId } : rest);
+              }}
+            />
+          )}
+          {route.view === 'devices' && <DevicesView devices={devices} />}
+          {route.view === 'submit' && (
+            <SubmitView
+              onSubmitted={(c) => {
+                list.upsert(summaryOf(c));
+                navigate({ view: 'constellation', id: c.id, tab: 'graph' });
+              }}
+            />
+          )}
+          {route.view === 'home' && (
+            <main className="main center">
+              <div className="empty">
+                No constellation yet.{' '}
+                <button type="button" className="link" onClick={() => navigate({ view: 'submit' })}>
+                  Submit one
+                </button>
+              </div>
+            </main>
+          )}
+        </div>
       </div>
-    </div>
+    </PermissionsContext.Provider>
   );
 }

@@ -3,7 +3,16 @@
 
 import { ApiError, parseProblem } from './api-error.js';
 import { getToken, markAuthRequired } from './token-store.js';
-import type { Constellation, ConstellationSummary, DeviceView, EditBatch, EditRecord, PlanResult } from './types.js';
+import type {
+  Constellation,
+  ConstellationSummary,
+  DeviceView,
+  EditBatch,
+  EditRecord,
+  PlanResult,
+  TaskDetail,
+  WhoAmI,
+} from './types.js';
 
 export const API_BASE = '/v1';
 
@@ -48,6 +57,8 @@ export const api = {
   history: (id: string) => json<{ items: EditRecord[] }>('GET', `/constellations/${enc(id)}/history`),
   retryTask: (id: string, taskId: string) =>
     json<Constellation>('POST', `/constellations/${enc(id)}/tasks/${enc(taskId)}/retry`),
+  task: (id: string, taskId: string) => json<TaskDetail>('GET', `/constellations/${enc(id)}/tasks/${enc(taskId)}`),
+  whoami: () => json<WhoAmI>('GET', '/whoami'),
   taskLogs: async (id: string, taskId: string, attempt?: number): Promise<string> => {
     const q = attempt === undefined ? '' : `?attempt=${attempt}`;
     const res = await request('GET', `/constellations/${enc(id)}/tasks/${enc(taskId)}/logs${q}`);

@@ -166,10 +166,31 @@ export interface DeviceView {
     batteryPercent?: number | null;
     thermalCelsius?: number | null;
     loadAvg?: number | number[] | null;
+    [field: string]: unknown;
   };
+  /** Everything the agent probed: cpus, memoryMb, gpus, executors, hostname, and fields newer agents add. */
+  capabilities?: Record<string, unknown>;
+  /** The attempts placed on this device now. */
+  runningTasks?: Array<{ constellationId: string; taskId: string; attempt: number }>;
+}
+
+export type Role = 'viewer' | 'operator' | 'admin';
+
+/** GET /v1/whoami. */
+export interface WhoAmI {
+  role: Role;
+  principal?: string;
+  authRequired: boolean;
+}
+
+/** GET /v1/constellations/:id/tasks/:task: the task plus what its references resolve to. */
+export interface TaskDetail extends TaskState {
+  resolved?: { executor: ExecutorSpec; inputs: Record<string, string> };
 }
 
 export type EditOperation =
+  | { op: 'add_task'; task: TaskSpec; needs?: Array<{ from: string; kind?: DependencyKind; condition?: string }> }
+  | { op: 'add_dependency'; dependency: Dependency }
   | { op: 'cancel_task'; taskId: string }
   | { op: 'retry_task'; taskId: string }
   | { op: 'skip_task'; taskId: string }
@@ -244,4 +265,6 @@ export interface EditEvent {
 export interface PlanResult {
   graph: unknown;
   source: 'llm' | 'template' | string;
+  /** Which planner produced it (newer servers). */
+  planner?: { kind: 'llm' | 'builtin' | string; model?: string; [field: string]: unknown };
 }

@@ -9,6 +9,8 @@ import { countStatuses, ProgressCounts } from './progress-counts.js';
 import { StatusBadge } from './status-badge.js';
 import { TaskDrawer } from './task-drawer.js';
 import type { ConstellationTab } from '../state/use-route.js';
+import { usePermissions } from '../state/permissions.js';
+import { EditPanel } from './edit-panel.js';
 import { HistoryView } from './history-view.js';
 import { Timeline } from './timeline.js';
 
@@ -29,6 +31,7 @@ const TABS: ReadonlyArray<[ConstellationTab, string]> = [
 
 export function ConstellationView({ handle, devices, tab, selectedTaskId, onTab, onSelectTask }: Props) {
   const c = handle.data;
+  const [editing, setEditing] = useState(false);
   if (!c) {
     return (
       <main className="main center">
@@ -43,7 +46,8 @@ export function ConstellationView({ handle, devices, tab, selectedTaskId, onTab,
   return (
     <main className="main with-drawer">
       <div className="main-col">
-        <Header c={c} onChanged={handle.adopt} />
+        <Header c={c} onChanged={handle.adopt} editing={editing} onToggleEdit={() => setEditing((v) => !v)} />
+        {editing && <EditPanel constellation={c} onChanged={handle.adopt} onClose={() => setEditing(false)} />}
         <div className="tabs">
           {TABS.map(([id, label]) => (
             <button
@@ -78,7 +82,15 @@ export function ConstellationView({ handle, devices, tab, selectedTaskId, onTab,
   );
 }
 
-function Header({ c, onChanged }: { c: Constellation; onChanged: (c: Constellation) => void }) {
+interface HeaderProps {
+  c: Constellation;
+  onChanged: (c: Constellation) => void;
+  editing: boolean;
+  onToggleEdit: () => void;
+}
+
+function Header({ c, onChanged, editing, onToggleEdit }: HeaderProps) {
+  const perm = usePermissions();
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const counts = useMemo(() => countStatuses(Object.values(c.tasks).map((t) => t.status)), [c.tasks]);
@@ -104,15 +116,30 @@ function Header({ c, onChanged }: { c: Constellation; onChanged: (c: Constellati
       </div>
       <div className="c-header-row">
         <ProgressCounts counts={counts} />
-        <div className="c-actions">
+        <div className="c-actions" title={perm.reason ?? undefined}>
+          <button
+            type="button"
+            className={editing ? 'active' : undefined}
+            disabled={!perm.canSteer || terminal}
+            onClick={onToggleEdit}
+            data-testid="constellation-edit"
+            title={terminal ? 'A finished constellation cannot change' : 'Add a task or a dependency'}
+          >
+            Edit graph
+          </button>
           {c.status === 'paused' ? (
-            <button type="button" disabled={busy} onClick={() => act('resume')} data-testid="constellation-resume">
+            <button
+              type="button"
+              disabled={busy || !perm.canSteer}
+              onClick={() => act('resume')}
+              data-testid="constellation-resume"
+            >
               Resume
             </button>
           ) : (
             <button
               type="button"
-              disabled={busy || terminal}
+              disabled={busy || terminal || !perm.canSteer}
               onClick={() => act('pause')}
               data-testid="constellation-pause"
             >
@@ -122,7 +149,7 @@ function Header({ c, onChanged }: { c: Constellation; onChanged: (c: Constellati
           <button
             type="button"
             className="danger"
-            disabled={busy || terminal}
+            disabled={busy || terminal || !perm.canSteer}
             onClick={() => act('cancel')}
             data-testid="constellation-cancel"
           >
@@ -131,6 +158,11 @@ function Header({ c, onChanged }: { c: Constellation; onChanged: (c: Constellati
         </div>
       </div>
       {error && <div className="inline-error">{error}</div>}
+      {perm.reason && (
+        <div className="read-only-note muted small" data-testid="read-only-reason">
+          {perm.reason}
+        </div>
+      )}
     </header>
   );
 }

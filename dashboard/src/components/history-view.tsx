@@ -3,6 +3,7 @@ import { ApiError } from '../api/api-error.js';
 import { api } from '../api/client.js';
 import type { Constellation, EditRecord } from '../api/types.js';
 import { formatDateTime } from '../format/time.js';
+import { usePermissions } from '../state/permissions.js';
 
 /** One line per operation: "cancel_task build", "add_dependency a → b". */
 export function describeOperation(op: EditRecord['operations'][number]): string {
@@ -30,6 +31,7 @@ export function HistoryView({
   const [items, setItems] = useState<EditRecord[] | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
+  const perm = usePermissions();
   const { id, revision } = constellation;
 
   // Refetch whenever the revision moves: that is exactly when history grows.
@@ -93,7 +95,12 @@ export function HistoryView({
                 </td>
                 <td>
                   {rec.inverse && rec.inverse.length > 0 && (
-                    <button type="button" disabled={busy} onClick={() => undo(rec)} title="Apply the inverse edit">
+                    <button
+                      type="button"
+                      disabled={busy || !perm.canSteer}
+                      onClick={() => undo(rec)}
+                      title={perm.reason ?? 'Apply the inverse edit'}
+                    >
                       Undo
                     </button>
                   )}

@@ -3,6 +3,7 @@ import { ApiError } from '../api/api-error.js';
 import { api } from '../api/client.js';
 import type { Constellation } from '../api/types.js';
 import { toYaml } from '../format/to-yaml.js';
+import { usePermissions } from '../state/permissions.js';
 import { ProblemBox } from './problem-box.js';
 
 type Format = 'yaml' | 'json';
@@ -51,6 +52,7 @@ export function SubmitView({ onSubmitted }: { onSubmitted: (c: Constellation) =>
   const [planNote, setPlanNote] = useState<string | null>(null);
   const [planFormat, setPlanFormat] = useState<Format>('yaml');
   const textRef = useRef<HTMLTextAreaElement>(null);
+  const perm = usePermissions();
   const format = formatChoice === 'auto' ? detectFormat(source) : formatChoice;
 
   const toError = (err: unknown) =>
@@ -62,6 +64,7 @@ export function SubmitView({ onSubmitted }: { onSubmitted: (c: Constellation) =>
         });
 
   const submit = () => {
+    if (!perm.canSteer) return;
     setBusy(true);
     setError(null);
     api
@@ -75,7 +78,7 @@ export function SubmitView({ onSubmitted }: { onSubmitted: (c: Constellation) =>
   };
 
   const plan = () => {
-    if (!prompt.trim()) return;
+    if (!prompt.trim() || !perm.canSteer) return;
     setBusy(true);
     setError(null);
     setPlanNote(null);
@@ -106,6 +109,11 @@ export function SubmitView({ onSubmitted }: { onSubmitted: (c: Constellation) =>
   return (
     <main className="main page submit-page">
       <h1>Submit a constellation</h1>
+      {perm.reason && (
+        <div className="read-only-note muted" data-testid="submit-read-only">
+          {perm.reason}
+        </div>
+      )}
       <div className="plan-row">
         <input
           type="text"
@@ -121,7 +129,12 @@ export function SubmitView({ onSubmitted }: { onSubmitted: (c: Constellation) =>
           <option value="yaml">as YAML</option>
           <option value="json">as JSON</option>
         </select>
-        <button type="button" disabled={busy || !prompt.trim()} onClick={plan} data-testid="plan-button">
+        <button
+          type="button"
+          disabled={busy || !perm.canSteer || !prompt.trim()}
+          onClick={plan}
+          data-testid="plan-button"
+        >
           Plan
         </button>
       </div>
@@ -155,7 +168,8 @@ export function SubmitView({ onSubmitted }: { onSubmitted: (c: Constellation) =>
         <button
           type="button"
           className="primary"
-          disabled={busy || !source.trim()}
+          disabled={busy || !perm.canSteer || !source.trim()}
+          title={perm.reason ?? undefined}
           onClick={submit}
           data-testid="submit-button"
         >

@@ -1,7 +1,8 @@
 import { useEffect, useState } from 'react';
 import type { ApiError } from '../api/api-error.js';
 import { api } from '../api/client.js';
-import { type Constellation, type DeviceView, TERMINAL_TASK_STATUSES } from '../api/types.js';
+import { type Constellation, type DeviceView, TERMINAL_TASK_STATUSES, type TaskDetail } from '../api/types.js';
+import { usePermissions } from '../state/permissions.js';
 import { formatClock, formatDuration } from '../format/time.js';
 import { LogView } from './log-view.js';
 import { StatusBadge } from './status-badge.js';
@@ -35,6 +36,8 @@ export function TaskDrawer({ constellation, taskId, devices, onClose, onChanged 
   const latest = task?.attempts[task.attempts.length - 1]?.number;
   const [pickedAttempt, setPickedAttempt] = useState<number | null>(null);
   const shownAttempt = pickedAttempt ?? latest;
+  const perm = usePermissions();
+  const resolved = useResolved(constellation.id, taskId, task?.status, task?.attempts.length ?? 0);
 
   // A different task starts on its latest attempt with no stale error.
   // biome-ignore lint/correctness/useExhaustiveDependencies: taskId is the trigger
@@ -91,11 +94,11 @@ export function TaskDrawer({ constellation, taskId, devices, onClose, onChanged 
         </button>
       </div>
 
-      <div className="drawer-actions">
+      <div className="drawer-actions" title={perm.reason ?? undefined}>
         <button
           type="button"
           data-testid="task-retry"
-          disabled={busy || !terminal || task.status === 'succeeded'}
+          disabled={busy || !perm.canSteer || !terminal || task.status === 'succeeded'}
           onClick={() => run(() => api.retryTask(constellation.id, taskId))}
         >
           Retry
@@ -104,7 +107,7 @@ export function TaskDrawer({ constellation, taskId, devices, onClose, onChanged 
           type="button"
           className="danger"
           data-testid="task-cancel"
-          disabled={busy || terminal}
+          disabled={busy || !perm.canSteer || terminal}
           onClick={() =>
             run(() =>
               api.edit(constellation.id, {
@@ -116,8 +119,33 @@ export function TaskDrawer({ constellation, taskId, devices, onClose, onChanged 
         >
           Cancel
         </button>
+        <button
+          type="button"
+          data-testid="task-skip"
+          disabled={busy || !perm.canSteer || (task.status !== 'pending' && task.status !== 'ready')}
+          title="Skip it without running: dependents treat it as not succeeded"
+          onClick={() =>
+            run(() =>
+              api.edit(constellation.id, {
+                revision: constellation.revision,
+                operations: [{ op: 'skip_task', taskId }],
+              }),
+            )
+          }
+        >
+          Skip
+        </button>
       </div>
-      {actionError && <div className="inline-error">{actionError}</div>}
+      {perm.reason && (
+        <div className="read-only-note muted small" data-testid="task-read-only">
+          {perm.reason}
+        </div>
+      )}
+      {actionError && (
+        <div className="inline-error" data-testid="task-action-error">
+          {actionError}
+        </div>
+      )}
 
       {task.waitingReason && !terminal && (
         <div className="waiting" data-testid="waiting-reason">
@@ -180,6 +208,8 @@ export function TaskDrawer({ constellation, taskId, devices, onClose, onChanged 
           )}
         </dl>
       </section>
+
+      <ResolvedSection spec={spec} resolved={resolved} />
 
       <section>
         <h3>Outputs</h3>
@@ -277,5 +307,91 @@ export function TaskDrawer({ constellation, taskId, devices, onClose, onChanged 
         <LogView constellationId={constellation.id} taskId={taskId} attempt={shownAttempt} />
       </section>
     </aside>
+  );
+}
+
+/**
+ * The task's executor and inputs as an attempt receives them (GET .../tasks/:task),
+ * fetched again when the task moves on: a retry or a finished upstream can change them.
+ */
+function useResolved(
+  constellationId: string,
+  taskId: string,
+  status: string | undefined,
+  attempts: number,
+): TaskDetail['resolved'] | null {
+  const [resolved, setResolved] = useState<TaskDetail['resolved'] | null>(null);
+  const stage = status === 'pending' || status === undefined ? 'pending' : 'settled';
+  // biome-ignore lint/correctness/useExhaustiveDependencies: attempts is a trigger (a retry may read new upstream outputs)
+  useEffect(() => {
+    if (stage === 'pending') {
+      setResolved(null);
+      return;
+    }
+    let cancelled = false;
+    api
+      .task(constellationId, taskId)
+      .then((t) => {
+        if (!cancelled) setResolved(t.resolved ?? null);
+      })
+      .catch(() => {
+        // Older servers have no single-task route: the drawer shows the spec only.
+        if (!cancelled) setResolved(null);
+      });
+    return () => {
+      cancelled = true;
+    };
+  }, [constellationId, taskId, stage, attempts]);
+  return resolved;
+}
+
+/** Only what the templates changed is worth a second look; the rest is the spec again. */
+export function ResolvedSection({
+  spec,
+  resolved,
+}: {
+  spec: Constellation['tasks'][string]['spec'];
+  resolved: TaskDetail['resolved'] | null;
+}) {
+  const inputs = Object.entries(resolved?.inputs ?? spec.inputs ?? {});
+  const env = Object.entries(resolved?.executor.env ?? spec.executor.env ?? {});
+  const command = resolved?.executor.command;
+  const hasTemplates = JSON.stringify([spec.inputs, spec.executor]).includes('${{');
+  if (!hasTemplates && inputs.length === 0 && env.length === 0) return null;
+  return (
+    <section data-testid="task-resolved">
+      <h3>
+        Inputs{' '}
+        <span className="muted small">
+          {resolved ? 'resolved as the attempt receives them' : hasTemplates ? 'resolved once upstreams finish' : ''}
+        </span>
+      </h3>
+      <dl className="kv">
+        {inputs.map(([k, v]) => (
+          <div key={`i-${k}`} className="kv-row" data-testid={`resolved-input-${k}`}>
+            <dt>{k}</dt>
+            <dd>
+              <code>{v}</code>
+            </dd>
+          </div>
+        ))}
+        {env.map(([k, v]) => (
+          <div key={`e-${k}`} className="kv-row" data-testid={`resolved-env-${k}`}>
+            <dt>env {k}</dt>
+            <dd>
+              <code>{v}</code>
+            </dd>
+          </div>
+        ))}
+        {command !== undefined && command !== spec.executor.command && (
+          <div className="kv-row">
+            <dt>command</dt>
+            <dd>
+              <code className="block">{command}</code>
+            </dd>
+          </div>
+        )}
+      </dl>
+    </section>
   );
 }

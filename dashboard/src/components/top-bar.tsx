@@ -1,5 +1,6 @@
 import { useState, useSyncExternalStore } from 'react';
 import { getToken, isAuthRequired, setToken, subscribeAuth } from '../api/token-store.js';
+import { usePermissions } from '../state/permissions.js';
 import { useConnectionState } from '../state/use-hub.js';
 import type { Route } from '../state/use-route.js';
 
@@ -18,6 +19,7 @@ const CONNECTION_TEXT = {
 export function TopBar({ route, navigate, lastConstellationId }: Props) {
   const conn = useConnectionState();
   const authRequired = useSyncExternalStore(subscribeAuth, isAuthRequired);
+  const perm = usePermissions();
   return (
     <header className="topbar">
       <div className="brand">
@@ -62,6 +64,17 @@ export function TopBar({ route, navigate, lastConstellationId }: Props) {
         </button>
       </nav>
       <div className="topbar-right">
+        {perm.role && perm.authRequired && (
+          <span
+            className={perm.canSteer ? 'role-chip' : 'role-chip read-only'}
+            data-testid="role"
+            data-role={perm.role}
+            title={perm.reason ?? `Your API token has the ${perm.role} role`}
+          >
+            {perm.role}
+            {!perm.canSteer && ' · read-only'}
+          </span>
+        )}
         {(authRequired || getToken()) && <TokenField authRequired={authRequired} />}
         <span className={`conn conn-${conn}`} data-testid="connection-state" data-state={conn}>
           <span className="conn-dot" />
