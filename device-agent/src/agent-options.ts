@@ -16,6 +16,8 @@ export interface DeviceAgentOptions {
   dataDir: string;
   /** Concurrent tasks; default = CPUs. */
   slots?: number;
+  /** User-declared resources (agent config), sent with the capabilities. */
+  resources?: Record<string, number>;
   /** Override the stored identity (otherwise read from <dataDir>/credentials.json). */
   deviceId?: string;
   credential?: string;

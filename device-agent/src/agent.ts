@@ -112,6 +112,7 @@ export class DeviceAgent {
     this.caps = probeCapabilities({
       labels: this.opts.labels ?? [],
       ...(this.opts.slots !== undefined ? { slots: this.opts.slots } : {}),
+      ...(this.opts.resources ? { resources: this.opts.resources } : {}),
     });
     const creds = await this.identity();
     if (this.state !== 'starting') return; // stopped while enrolling

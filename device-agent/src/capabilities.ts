@@ -13,6 +13,8 @@ export interface ProbeOptions {
   slots?: number;
   /** Executors this agent runs. Default ['shell']. */
   executors?: string[];
+  /** User-declared resources (agent config), passed through. */
+  resources?: Record<string, number>;
   /** The world the probe looks at; tests pass a fake one. */
   host?: Partial<ProbeHost>;
 }
@@ -105,6 +107,7 @@ export function probeCapabilities(opts: ProbeOptions = {}): Capabilities {
     gpus,
     executors: opts.executors ?? ['shell'],
     hostname: host.hostname,
+    ...(opts.resources && Object.keys(opts.resources).length > 0 ? { resources: { ...opts.resources } } : {}),
   };
 }
 

@@ -19,6 +19,8 @@ import {
   writeService,
 } from './service.js';
 import { AGENT_VERSION } from './version.js';
+import { type AgentConfig, loadAgentConfig, mergeAgentConfig } from './agent-config.js';
+import { AgentError } from './errors.js';
 
 export interface AgentMainOptions {
   server: string;
@@ -40,6 +42,8 @@ export interface AgentMainOptions {
   stopAfterDisconnectMs?: number;
   /** Cap of the reconnect backoff (default 30 s). */
   reconnectMaxMs?: number;
+  /** User-declared resources (config file), sent with the capabilities. */
+  resources?: Record<string, number>;
 }
 
 /** Per-user state dir: $ORRERY_AGENT_DATA_DIR, else the platform's convention. */
@@ -70,6 +74,7 @@ export async function agentMain(opts: AgentMainOptions): Promise<number> {
     ...(opts.createSession ? { createSession: opts.createSession } : {}),
     ...(opts.stopAfterDisconnectMs ? { stopAfterDisconnectMs: opts.stopAfterDisconnectMs } : {}),
     ...(opts.reconnectMaxMs ? { reconnect: { maxMs: opts.reconnectMaxMs } } : {}),
+    ...(opts.resources ? { resources: opts.resources } : {}),
     logger,
   });
   return new Promise<number>((resolve, reject) => {
@@ -136,7 +141,8 @@ interface CommonFlags {
   dataDir?: string;
   token?: string;
   ca?: string;
-  logLevel: string;
+  logLevel?: string;
+  config?: string;
 }
 
 function addCommonOptions(cmd: Command): Command {
@@ -148,7 +154,59 @@ function addCommonOptions(cmd: Command): Command {
     .addOption(new Option('--data-dir <dir>', 'state directory (default: per-user state dir)').env('ORRERY_AGENT_DATA_DIR'))
     .addOption(new Option('--token <token>', 'one-time enrollment token').env('ORRERY_ENROLL_TOKEN'))
     .option('--ca <file>', 'PEM CA certificate for wss:// or grpcs://')
-    .option('--log-level <level>', 'trace, debug, info, warn, error', 'info');
+    .option('--log-level <level>', 'trace, debug, info, warn, error (default info)')
+    .addOption(
+      new Option('--config <file>', 'agent config file, YAML or JSON (default: the platform\'s usual place)').env('ORRERY_AGENT_CONFIG'),
+    );
+}
+
+/** Flags given on the command line (or via their env vars) as config keys, for mergeAgentConfig. */
+function flagsAsConfig(flags: CommonFlags & Partial<RunFlags>): AgentConfig {
+  const out: Record<string, unknown> = {};
+  const pick: Array<[keyof AgentConfig, unknown]> = [
+    ['server', flags.server],
+    ['name', flags.name],
+    ['labels', flags.labels],
+    ['slots', flags.slots],
+    ['dataDir', flags.dataDir],
+    ['ca', flags.ca],
+    ['logLevel', flags.logLevel],
+    ['stopAfterDisconnect', flags.stopAfterDisconnect],
+    ['reconnectMaxMs', flags.reconnectMaxMs],
+  ];
+  for (const [k, v] of pick) if (v !== undefined) out[k] = v;
+  return out as AgentConfig;
+}
+
+/** Reads the config file and applies flag > file > default; errors carry AGENT_CONFIG_* codes. */
+export async function resolveAgentConfig(flags: CommonFlags & Partial<RunFlags>): Promise<{ file?: string; config: AgentConfig }> {
+  const loaded = await loadAgentConfig(flags.config);
+  return { ...(loaded.file ? { file: loaded.file } : {}), config: mergeAgentConfig(loaded.values, flagsAsConfig(flags)) };
+}
+
+/** What agentMain needs from a merged config (the keys other modules add are read from `config`). */
+export function agentMainOptionsFrom(config: AgentConfig, token?: string): AgentMainOptions {
+  return {
+    server: config.server!,
+    logLevel: config.logLevel ?? 'info',
+    ...(config.name ? { name: config.name } : {}),
+    ...(config.labels ? { labels: config.labels } : {}),
+    ...(config.slots !== undefined ? { slots: config.slots } : {}),
+    ...(config.dataDir ? { dataDir: config.dataDir } : {}),
+    ...(token ? { token } : {}),
+    ...(config.ca ? { caFile: config.ca } : {}),
+    ...(config.stopAfterDisconnect ? { stopAfterDisconnectMs: config.stopAfterDisconnect } : {}),
+    ...(config.reconnectMaxMs ? { reconnectMaxMs: config.reconnectMaxMs } : {}),
+    ...(config.resources ? { resources: config.resources } : {}),
+  };
+}
+
+function reportConfigError(err: unknown): number {
+  if (err instanceof AgentError) {
+    process.stderr.write(`error ${err.code}: ${err.message}\n`);
+    return 1;
+  }
+  throw err;
 }
 
 /** `agent` (run) with an `install` subcommand; `name` is how it appears in help. */
@@ -160,19 +218,17 @@ export function createAgentCommand(name = 'agent', onExit: (code: number) => voi
     .description('run the Orrery device agent: dial out to the orchestrator and run assigned tasks')
     .version(AGENT_VERSION)
     .action(async (flags: RunFlags) => {
-      if (!flags.server) cmd.error('error: --server <url> is required (or set ORRERY_SERVER)');
-      const code = await agentMain({
-        server: flags.server!,
-        logLevel: flags.logLevel,
-        ...(flags.name ? { name: flags.name } : {}),
-        ...(flags.labels ? { labels: flags.labels } : {}),
-        ...(flags.slots !== undefined ? { slots: flags.slots } : {}),
-        ...(flags.dataDir ? { dataDir: flags.dataDir } : {}),
-        ...(flags.token ? { token: flags.token } : {}),
-        ...(flags.ca ? { caFile: flags.ca } : {}),
-        ...(flags.stopAfterDisconnect ? { stopAfterDisconnectMs: flags.stopAfterDisconnect } : {}),
-        ...(flags.reconnectMaxMs ? { reconnectMaxMs: flags.reconnectMaxMs } : {}),
-      });
+      let resolved: Awaited<ReturnType<typeof resolveAgentConfig>>;
+      try {
+        resolved = await resolveAgentConfig(flags);
+      } catch (err) {
+        onExit(reportConfigError(err));
+        return;
+      }
+      if (!resolved.config.server) {
+        cmd.error('error: --server <url> is required (or set ORRERY_SERVER, or `server:` in the config file)');
+      }
+      const code = await agentMain(agentMainOptionsFrom(resolved.config, flags.token));
       onExit(code);
     });
   const install = addCommonOptions(new Command('install'))

@@ -12,7 +12,10 @@ export type AgentErrorCode =
   | 'AGENT_CREDENTIALS'
   | 'AGENT_ENROLL_FAILED'
   | 'AGENT_NOT_STARTED'
-  | 'AGENT_SERVICE_UNSUPPORTED';
+  | 'AGENT_SERVICE_UNSUPPORTED'
+  | 'AGENT_CONFIG_NOT_FOUND'
+  | 'AGENT_CONFIG_PARSE'
+  | 'AGENT_CONFIG_INVALID';
 
 export class AgentError extends Error {
   readonly code: AgentErrorCode;

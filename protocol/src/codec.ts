@@ -46,8 +46,9 @@ const nestedFieldsCache = new Map<protobuf.Type, protobuf.Field[]>();
 function nestedFields(type: protobuf.Type): protobuf.Field[] {
   let fields = nestedFieldsCache.get(type);
   if (!fields) {
+    // `optional` message fields keep their presence: absent stays absent.
     fields = type.fieldsArray.filter(
-      (f) => !f.repeated && !f.map && f.resolvedType instanceof protobuf.Type,
+      (f) => !f.repeated && !f.map && f.resolvedType instanceof protobuf.Type && !f.options?.proto3_optional,
     );
     nestedFieldsCache.set(type, fields);
   }
@@ -55,6 +56,8 @@ function nestedFields(type: protobuf.Type): protobuf.Field[] {
 }
 
 function fillDefaults(type: protobuf.Type, obj: Record<string, unknown>): void {
+  // The synthetic oneof of an `optional` field (`_name`) is not part of our shapes.
+  for (const o of type.oneofsArray) if (o.name.startsWith('_')) delete obj[o.name];
   for (const field of nestedFields(type)) {
     const sub = field.resolvedType as protobuf.Type;
     const value = obj[field.name];

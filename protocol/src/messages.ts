@@ -13,6 +13,19 @@ export interface Capabilities {
   gpus: number;
   executors: string[];
   hostname: string;
+  /** Filesystem of the agent's data dir; 0 = unknown (older agents send nothing). */
+  diskTotalMb?: number;
+  diskFreeMb?: number;
+  gpuInfo?: GpuInfo[];
+  /** User-declared resources (agent config). */
+  resources?: Record<string, number>;
+  osVersion?: string;
+}
+
+export interface GpuInfo {
+  name: string;
+  memoryMb: number;
+  driver: string;
 }
 
 export interface TaskReport {
@@ -51,6 +64,8 @@ export interface Heartbeat {
   batteryPercent: number;
   thermalCelsius: number;
   loadAvg: number;
+  /** Only when changed since last sent; decoded with os '' when absent. */
+  capabilities?: Capabilities;
 }
 
 export interface ExecutorSpec {

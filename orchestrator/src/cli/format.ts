@@ -1,4 +1,5 @@
 // Human-readable rendering of constellations, devices and errors for the CLI.
+import type { Capabilities } from '@orrery/protocol';
 import type { ConstellationSummary, DeviceView } from '../api/live-events.js';
 import type { Constellation, TaskState, TaskStatus } from '../model/types.js';
 import { ApiError } from './api-client.js';
@@ -84,9 +85,24 @@ export function formatDevices(items: DeviceView[]): string {
     .map((d) => {
       const hb = d.lastHeartbeatAt ? `${formatDuration(now - d.lastHeartbeatAt)} ago` : 'never';
       const caps = [d.os, d.arch, ...d.features].filter(Boolean).join(',');
-      return `${d.id.padEnd(22)} ${d.name.padEnd(16)} ${status(d.status).padEnd(useColour ? 18 : 9)} ${d.running}/${d.slots} slots  labels=${d.labels.join(',') || '-'}  ${caps}  heartbeat ${hb}`;
+      return `${d.id.padEnd(22)} ${d.name.padEnd(16)} ${status(d.status).padEnd(useColour ? 18 : 9)} ${d.running}/${d.slots} slots  labels=${d.labels.join(',') || '-'}  ${caps}${hardware(d)}  heartbeat ${hb}`;
     })
     .join('\n');
+}
+
+/** `  8 cpu, 15.6 GiB, disk 120/500 GiB free, gpu NVIDIA A100 (40 GiB), res camera=1` from the capability probe. */
+function hardware(d: DeviceView): string {
+  const c = d.capabilities as Capabilities | undefined;
+  if (!c?.os) return '';
+  const gib = (mb: number): string => `${(mb / 1024).toFixed(mb < 10 * 1024 ? 1 : 0)}`;
+  const parts = [`${c.cpus} cpu`, `${gib(c.memoryMb)} GiB`];
+  if (c.diskTotalMb) parts.push(`disk ${gib(c.diskFreeMb ?? 0)}/${gib(c.diskTotalMb)} GiB free`);
+  const gpus = c.gpuInfo ?? [];
+  if (gpus.length > 0) parts.push(`gpu ${gpus.map((g) => (g.memoryMb ? `${g.name} (${gib(g.memoryMb)} GiB)` : g.name)).join('; ')}`);
+  else if (c.gpus > 0) parts.push(`gpus ${c.gpus}`);
+  const res = Object.entries(c.resources ?? {});
+  if (res.length > 0) parts.push(`res ${res.map(([k, v]) => `${k}=${v}`).join(',')}`);
+  return `  ${parts.join(', ')}`;
 }
 
 export function formatError(err: unknown): string {

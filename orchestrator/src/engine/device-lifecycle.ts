@@ -24,9 +24,18 @@ export class DeviceLifecycle {
   /** A heartbeat; a device declared lost that is heard from again comes back. */
   heartbeat(id: string, hb: Heartbeat): void {
     const d = this.engine.devices.heartbeat(id, hb, this.engine.now());
-    if (!d || d.status !== 'lost' || !d.session) return;
-    d.status = d.drainRequested ? 'draining' : 'online';
-    this.engine.log.info({ device: d.name }, 'device heard from again; back online');
+    if (!d) return;
+    const back = d.status === 'lost' && d.session !== undefined;
+    if (!back && !d.capabilitiesChanged) return;
+    if (d.capabilitiesChanged) {
+      // New capabilities (charging, a GPU, disk space...): placement may change.
+      d.capabilitiesChanged = false;
+      this.engine.log.info({ device: d.name, features: d.capabilities.features }, 'device capabilities changed');
+    }
+    if (back) {
+      d.status = d.drainRequested ? 'draining' : 'online';
+      this.engine.log.info({ device: d.name }, 'device heard from again; back online');
+    }
     this.engine.scheduler.upsertDevice(toSchedDevice(d));
     this.engine.publish({ type: 'device', data: this.engine.devices.view(d) });
     this.engine.scheduleFlush();

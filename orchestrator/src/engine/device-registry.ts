@@ -22,6 +22,10 @@ export interface DeviceEntry {
   load?: Heartbeat;
   /** Draining was asked by an operator (survives reconnects). */
   drainRequested: boolean;
+  /** Labels granted at enrollment (the agent's own come with its capabilities). */
+  grantedLabels: string[];
+  /** Set by heartbeat() when new capabilities arrived; the caller clears it. */
+  capabilitiesChanged?: boolean;
 }
 
 export class DeviceRegistry {
@@ -57,6 +61,7 @@ export class DeviceRegistry {
       lastHeartbeatAt: now + graceMs,
       running: new Map(),
       drainRequested: false,
+      grantedLabels: [],
     };
     this.byId.set(id, entry);
     return entry;
@@ -77,7 +82,9 @@ export class DeviceRegistry {
       lastHeartbeatAt: now,
       running: new Map(),
       drainRequested: false,
+      grantedLabels,
     };
+    entry.grantedLabels = grantedLabels;
     entry.name = hello.deviceName || entry.name;
     entry.capabilities = caps;
     entry.labels = labels;
@@ -94,7 +101,14 @@ export class DeviceRegistry {
     const d = this.byId.get(id);
     if (!d) return undefined;
     d.lastHeartbeatAt = now;
-    d.load = hb;
+    const { capabilities, ...load } = hb;
+    d.load = load;
+    // A heartbeat carries capabilities only when they changed (os '' = absent).
+    if (capabilities?.os) {
+      d.capabilities = capabilities;
+      d.labels = [...new Set([...d.grantedLabels, ...(capabilities.labels ?? [])])];
+      d.capabilitiesChanged = true;
+    }
     return d;
   }
 

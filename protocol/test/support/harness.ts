@@ -59,6 +59,11 @@ export const capabilities: Capabilities = {
   gpus: 0,
   executors: ['shell'],
   hostname: 'test-host',
+  diskTotalMb: 100_000,
+  diskFreeMb: 25_000,
+  gpuInfo: [{ name: 'NVIDIA T4', memoryMb: 15_360, driver: '550.54' }],
+  resources: { camera: 1, 'vram-gb': 15.5 },
+  osVersion: '6.1.0',
 };
 
 export function helloBody(deviceId: string, extra: Partial<Hello> = {}): Body {
