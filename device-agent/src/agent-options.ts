@@ -1,7 +1,9 @@
 // Options of DeviceAgent, apart from its behaviour (agent.ts).
 import type { AipClientConfig, AipClientSession, Enroll, Enrolled } from '@orrery/protocol/client';
 import type { Logger } from 'pino';
-import type { ShellExecutorOptions } from './shell-executor.js';
+import type { ShellExecutorOptions } from './executors/shell.js';
+import type { AllowSettings } from './safety/policy.js';
+import type { RunAsSetting } from './safety/run-as.js';
 
 export type CreateSession = (config: AipClientConfig) => AipClientSession;
 export type EnrollFn = (req: { url: string; enroll: Enroll; caPem?: string }) => Promise<Enrolled>;
@@ -30,8 +32,19 @@ export interface DeviceAgentOptions {
   createSession?: CreateSession;
   /** Enrollment call; default: the protocol package's enrollDevice. */
   enroll?: EnrollFn;
-  /** Shell executor limits (work dirs always live under dataDir/work). */
-  executor?: Omit<ShellExecutorOptions, 'workRoot'>;
+  /** Limits of every executor: output forwarded (maxForwardBytes) and kept for outputs (maxCaptureBytes), kill grace. */
+  executor?: Omit<ShellExecutorOptions, 'workRoot' | 'runAs' | 'allow'>;
+  /** Which executors run and which commands, hosts, servers they may use (see safety/policy.ts). Default: all. */
+  allow?: AllowSettings;
+  /** Run tasks (shell commands, MCP servers) as this account; the agent must be root. */
+  runAs?: RunAsSetting;
+  /**
+   * Root of the per-attempt work dirs. Default <dataDir>/work, or with runAs a
+   * directory under the system temp dir that the task's account can enter.
+   */
+  workDir?: string;
+  /** The adb binary; default `adb` on PATH (without one, the adb executor is not offered). */
+  adbPath?: string;
   reconnect?: { initialMs?: number; maxMs?: number };
   /** How long stop() waits for the orchestrator to ack the outbox. Default 5 s. */
   flushTimeoutMs?: number;

@@ -2,7 +2,8 @@
 // Durability rule: a Result is in the outbox before it is sent, and an
 // attempt is in the journal before its process starts, so a crash at any
 // point leads to exactly one Result per attempt (possibly INTERRUPTED).
-import { rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {
@@ -32,7 +33,11 @@ import { LoadSampler } from './load.js';
 import { FinishedAttempts } from './finished-attempts.js';
 import { Outbox } from './outbox.js';
 import { recoverInterrupted } from './recovery.js';
-import { type RunningAttempt, ShellExecutor } from './shell-executor.js';
+import { ExecutorRegistry } from './executors/registry.js';
+import { DEFAULT_KILL_GRACE_MS, DEFAULT_MAX_CAPTURE_BYTES, DEFAULT_MAX_FORWARD_BYTES } from './executors/shell.js';
+import type { RunAs, RunningAttempt } from './executors/types.js';
+import { resolveRunAs } from './safety/run-as.js';
+import { scrubbedEnv } from './safety/task-env.js';
 import { attemptKey, outboxKeyOf } from './task-keys.js';
 import { AGENT_VERSION } from './version.js';
 
@@ -56,7 +61,7 @@ export class DeviceAgent {
   private readonly name: string;
   private outbox!: Outbox;
   private journal!: AttemptJournal;
-  private executor!: ShellExecutor;
+  private executors!: ExecutorRegistry;
   private session: AipClientSession | undefined;
   private caps!: Capabilities;
   private readonly live = new Map<string, LiveAttempt>();
@@ -102,15 +107,19 @@ export class DeviceAgent {
     ensureDir(this.dataDir);
     this.outbox = new Outbox(path.join(this.dataDir, 'outbox'));
     this.journal = new AttemptJournal(path.join(this.dataDir, 'running'));
-    const workRoot = path.join(this.dataDir, 'work');
-    this.executor = new ShellExecutor({ ...this.opts.executor, workRoot });
+    const runAs = this.opts.runAs ? resolveRunAs(this.opts.runAs) : undefined;
+    const workRoot = this.workRoot(runAs);
+    this.executors = this.createExecutors(workRoot, runAs);
     recoverInterrupted(this.journal, this.outbox, this.logger);
     // Nothing runs yet, so leftover work dirs belong to dead attempts.
-    if (!this.opts.executor?.keepWorkDirs) rmSync(workRoot, { recursive: true, force: true });
+    // (A configured workDir is the user's: nothing there is removed wholesale.)
+    if (!this.opts.executor?.keepWorkDirs && !this.opts.workDir) rmSync(workRoot, { recursive: true, force: true });
+    if (runAs) mkdirSync(workRoot, { recursive: true, mode: 0o711 });
     this.finished = new FinishedAttempts(this.outbox, this.opts.rememberFinished ?? 1024);
 
     this.caps = probeCapabilities({
       labels: this.opts.labels ?? [],
+      executors: this.executors.kinds(),
       ...(this.opts.slots !== undefined ? { slots: this.opts.slots } : {}),
       ...(this.opts.resources ? { resources: this.opts.resources } : {}),
     });
@@ -150,6 +159,40 @@ export class DeviceAgent {
       { server: this.opts.serverUrl, name: this.name, slots: this.caps.slots, features: this.caps.features },
       'agent started',
     );
+  }
+
+  /**
+   * Where attempts work. The data dir is private (0700), so with runAs the
+   * default moves to a temp dir the task's account can enter (one per data dir).
+   */
+  private workRoot(runAs: RunAs | undefined): string {
+    if (this.opts.workDir) return path.resolve(this.opts.workDir);
+    if (!runAs) return path.join(this.dataDir, 'work');
+    const id = createHash('sha256').update(this.dataDir).digest('hex').slice(0, 12);
+    return path.join(os.tmpdir(), `orrery-agent-work-${id}`);
+  }
+
+  private createExecutors(workRoot: string, runAs: RunAs | undefined): ExecutorRegistry {
+    const ex = this.opts.executor ?? {};
+    const stored = loadCredentials(this.dataDir);
+    // Tasks never see the agent's credential, enrollment token, data dir or ORRERY_* settings.
+    const baseEnv = scrubbedEnv(ex.baseEnv ?? process.env, {
+      secrets: [this.opts.credential, stored?.credential, this.opts.enrollToken, readEnrollTokenFile(this.dataDir)],
+      paths: [this.dataDir],
+    });
+    return new ExecutorRegistry({
+      settings: {
+        workRoot,
+        maxForwardBytes: ex.maxForwardBytes ?? DEFAULT_MAX_FORWARD_BYTES,
+        maxCaptureBytes: ex.maxCaptureBytes ?? DEFAULT_MAX_CAPTURE_BYTES,
+        killGraceMs: ex.killGraceMs ?? DEFAULT_KILL_GRACE_MS,
+        baseEnv,
+        keepWorkDirs: ex.keepWorkDirs ?? false,
+        ...(runAs ? { runAs } : {}),
+      },
+      ...(this.opts.allow ? { allow: this.opts.allow } : {}),
+      ...(this.opts.adbPath ? { adbPath: this.opts.adbPath } : {}),
+    });
   }
 
   private async identity(): Promise<{ deviceId: string; credential: string }> {
@@ -296,12 +339,10 @@ export class DeviceAgent {
       return;
     }
     const kind = a.executor?.kind || 'shell';
-    if (!this.caps.executors.includes(kind)) {
-      this.reject(a, REJECT_CODES.unsupportedExecutor, `executor '${kind}' is not available on this device`);
-      return;
-    }
-    if (!a.executor.command) {
-      this.reject(a, REJECT_CODES.badAssign, 'shell executor needs a command');
+    const executor = this.executors.get(kind);
+    const problem = executor ? executor.check(a) : this.executors.unavailable(kind);
+    if (problem) {
+      this.reject(a, problem.code, problem.message);
       return;
     }
     if (this.live.size >= this.caps.slots) {
@@ -311,10 +352,10 @@ export class DeviceAgent {
     const startedAtMs = Date.now();
     this.journal.record({ ...ref, startedAtMs, pid: 0 });
     this.send({ type: 'accept', value: ref });
-    this.logger.info({ attempt: key, command: a.executor.command.slice(0, 200) }, 'task started');
+    this.logger.info({ attempt: key, executor: kind, what: executor!.describe(a) }, 'task started');
     const entry: LiveAttempt = { ref, startedAtMs, systemOffset: 0, interruptedByStop: false, run: undefined as never };
     this.live.set(key, entry);
-    entry.run = this.executor.run(a, {
+    entry.run = executor!.run(a, {
       onSpawn: (pid) => {
         const ticks = processStartTicks(pid);
         this.journal.record({ ...ref, startedAtMs, pid, ...(ticks ? { pidStartTicks: ticks } : {}) });

@@ -33,4 +33,6 @@ export const REJECT_CODES = {
   draining: 'DRAINING',
   badAssign: 'BAD_ASSIGN',
   internal: 'AGENT_INTERNAL',
+  executorNotAllowed: 'EXECUTOR_NOT_ALLOWED',
+  commandNotAllowed: 'COMMAND_NOT_ALLOWED',
 } as const;

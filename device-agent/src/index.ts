@@ -14,7 +14,14 @@ export {
   type RunningAttempt,
   ShellExecutor,
   type ShellExecutorOptions,
-} from './shell-executor.js';
+} from './executors/shell.js';
+export type { AssignProblem, ExecutorSettings, RunAs, TaskExecutor } from './executors/types.js';
+export { ExecutorRegistry, KNOWN_EXECUTORS } from './executors/registry.js';
+export { HttpExecutor } from './executors/http.js';
+export { McpExecutor } from './executors/mcp.js';
+export { AdbExecutor } from './executors/adb.js';
+export { type AllowSettings, compilePattern, NOT_ALLOWED_CODES } from './safety/policy.js';
+export { scrubbedEnv } from './safety/task-env.js';
 export { extractOutputs, selectPath } from './task-outputs.js';
 export { loadCredentials, saveCredentials, type DeviceCredentials } from './credentials.js';
 export { AGENT_VERSION } from './version.js';

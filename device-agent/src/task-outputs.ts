@@ -1,12 +1,24 @@
 // Extraction of a finished attempt's declared outputs (OutputSpec): from
-// captured stdout, from a file in the work dir, or from a field of stdout
-// parsed as JSON. Outputs are all-or-nothing: a missing or oversized value
+// captured stdout, from a file in the work dir, from a field of stdout
+// parsed as JSON, or (http) from the response status and headers. Outputs are all-or-nothing: a missing or oversized value
 // fails the attempt with a message naming the output, never a silent cut.
 import { openSync, readSync, closeSync, fstatSync } from 'node:fs';
 import path from 'node:path';
 import type { OutputSpec } from '@orrery/protocol/client';
 
-export interface OutputContext {
+/** Values some executors report besides stdout. */
+export interface OutputValues {
+  /** http: the response status. */
+  status?: number;
+  /** http: response headers, names lower-cased. */
+  headers?: Record<string, string>;
+  /** The JSON document `json` outputs read instead of parsing stdout (mcp: structuredContent). */
+  document?: { value: unknown };
+}
+
+export interface OutputContext extends OutputValues {
+  /** Executor kind, for messages. */
+  kind?: string;
   /** Captured stdout (decoded, trailing newline trimmed). */
   stdout: string;
   /** stdout was longer than the capture limit. */
@@ -56,6 +68,13 @@ export function selectPath(value: unknown, dotted: string): { found: boolean; va
   return { found: true, value: cur };
 }
 
+/** What `stdout` means for each executor, for messages. */
+function stdoutName(kind: string | undefined): string {
+  if (kind === 'http') return 'the response body';
+  if (kind === 'mcp') return 'the tool result';
+  return 'stdout';
+}
+
 function asOutputString(v: unknown): string {
   return typeof v === 'string' ? v : JSON.stringify(v);
 }
@@ -89,6 +108,7 @@ export function extractOutputs(specs: readonly OutputSpec[], ctx: OutputContext)
         if (ctx.stdoutTruncated) {
           return { ok: false, error: `output '${name}': stdout exceeds the ${ctx.maxBytes}-byte capture limit` };
         }
+        if (!parsed && ctx.document) parsed = { ok: true, value: ctx.document.value };
         if (!parsed) {
           try {
             parsed = { ok: true, value: JSON.parse(ctx.stdout) as unknown };
@@ -96,14 +116,26 @@ export function extractOutputs(specs: readonly OutputSpec[], ctx: OutputContext)
             parsed = { ok: false, error: (err as Error).message };
           }
         }
-        if (!parsed.ok) return { ok: false, error: `output '${name}': stdout is not valid JSON (${parsed.error})` };
+        if (!parsed.ok) return { ok: false, error: `output '${name}': ${stdoutName(ctx.kind)} is not valid JSON (${parsed.error})` };
         const sel = selectPath(parsed.value, spec.path);
-        if (!sel.found) return { ok: false, error: `output '${name}': path '${spec.path}' not found in stdout JSON` };
+        if (!sel.found) return { ok: false, error: `output '${name}': path '${spec.path}' not found in the JSON of ${stdoutName(ctx.kind)}` };
         outputs[name] = asOutputString(sel.value);
         break;
       }
+      case 'status': {
+        if (ctx.status === undefined) return { ok: false, error: `output '${name}': source 'status' is only for http tasks (this is ${ctx.kind ?? 'shell'})` };
+        outputs[name] = String(ctx.status);
+        break;
+      }
+      case 'header': {
+        if (!ctx.headers) return { ok: false, error: `output '${name}': source 'header' is only for http tasks (this is ${ctx.kind ?? 'shell'})` };
+        const value = ctx.headers[spec.path.toLowerCase()];
+        if (value === undefined) return { ok: false, error: `output '${name}': the response has no '${spec.path}' header` };
+        outputs[name] = value;
+        break;
+      }
       default:
-        return { ok: false, error: `output '${name}': unknown source '${spec.source}' (stdout, file or json)` };
+        return { ok: false, error: `output '${name}': unknown source '${spec.source}' (stdout, file, json, status or header)` };
     }
   }
   return { ok: true, outputs };

@@ -86,9 +86,9 @@ describe('DeviceAgent runtime (fake session)', () => {
 
   it('rejects unsupported executors, missing commands and work beyond its slots', async () => {
     await startAgent(1);
-    const http = makeAssign('x');
-    http.executor.kind = 'http';
-    session.deliver({ type: 'assign', value: http });
+    const unknown = makeAssign('x');
+    unknown.executor.kind = 'teleport';
+    session.deliver({ type: 'assign', value: unknown });
     session.deliver({ type: 'assign', value: makeAssign('') });
     const long = makeAssign('sleep 30');
     session.deliver({ type: 'assign', value: long });

@@ -64,7 +64,7 @@ describe('orrery-agent CLI with a real AIP server', () => {
     expect(session.hello.deviceName).toBe('cli-dev');
     expect(session.hello.capabilities.labels).toEqual(['a', 'b']);
     expect(session.hello.capabilities.slots).toBe(3);
-    expect(session.hello.capabilities.executors).toEqual(['shell']);
+    expect(session.hello.capabilities.executors).toEqual(expect.arrayContaining(['shell', 'http', 'mcp']));
     const creds = path.join(dataDir, 'credentials.json');
     expect(JSON.parse(readFileSync(creds, 'utf8'))).toEqual({ deviceId: 'dev-42', credential: 'secret-1' });
     expect(statSync(creds).mode & 0o777).toBe(0o600);

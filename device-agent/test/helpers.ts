@@ -52,3 +52,45 @@ export function pidAlive(pid: number): boolean {
     return process.platform !== 'linux';
   }
 }
+
+/** Settings for an executor under test: work dirs in `dir`, small kill grace. */
+export function executorSettings(dir: string, extra: Partial<import('../src/executors/types.js').ExecutorSettings> = {}) {
+  return {
+    workRoot: path.join(dir, 'work'),
+    maxForwardBytes: 8 * 1024 * 1024,
+    maxCaptureBytes: 1024 * 1024,
+    killGraceMs: 500,
+    baseEnv: process.env,
+    keepWorkDirs: false,
+    ...extra,
+  };
+}
+
+/** An Assign for a non-shell executor kind with `args`. */
+export function makeKindAssign(kind: string, args: unknown, extra: Partial<Assign> = {}): Assign {
+  const a = makeAssign('', extra);
+  a.executor = { ...a.executor, kind, argsJson: JSON.stringify(args) };
+  return a;
+}
+
+/** Collects what an attempt reports through its hooks. */
+export function recordHooks() {
+  const out = { STDOUT: '', STDERR: '', SYSTEM: '' };
+  const progress: Array<{ fraction: number; message: string }> = [];
+  const pids: number[] = [];
+  return {
+    out,
+    progress,
+    pids,
+    hooks: {
+      onOutput: (stream: 'STDOUT' | 'STDERR', data: Uint8Array) => {
+        out[stream] += Buffer.from(data).toString('utf8');
+      },
+      onNote: (text: string) => {
+        out.SYSTEM += `${text}\n`;
+      },
+      onProgress: (u: { fraction: number; message: string }) => progress.push(u),
+      onSpawn: (pid: number) => pids.push(pid),
+    },
+  };
+}

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { inputEnvName, ShellExecutor } from '../src/shell-executor.js';
+import { inputEnvName, ShellExecutor } from '../src/executors/shell.js';
 import { makeAssign, pidAlive, tempDir, waitFor } from './helpers.js';
 
 describe('ShellExecutor', () => {

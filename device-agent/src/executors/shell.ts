@@ -2,18 +2,22 @@
 // group, streams its output with a per-attempt cap, enforces the timeout and
 // cancellation by killing the whole tree, and turns the end into a Result.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import path from 'node:path';
 import type { Assign, Result, ResultOutcome, TaskRef } from '@orrery/protocol/client';
-import { groupAlive, killTree } from './process-tree.js';
-import { extractOutputs, trimTrailingNewline } from './task-outputs.js';
-import { parseProgressLines, type ProgressUpdate } from './progress-marker.js';
+import { groupAlive, killTree } from '../process-tree.js';
+import { parseProgressLines } from '../progress-marker.js';
+import { type CommandPolicy, notAllowed } from '../safety/policy.js';
+import { extractOutputs, trimTrailingNewline } from '../task-outputs.js';
+import { buildAttemptEnv, defaultWorkDir, makeWorkDir } from './attempt-env.js';
+import type { AssignProblem, AttemptHooks, RunAs, RunningAttempt, TaskExecutor } from './types.js';
+
+export { inputEnvName } from './attempt-env.js';
+export type { AttemptHooks, RunningAttempt } from './types.js';
 
 export const DEFAULT_MAX_FORWARD_BYTES = 8 * 1024 * 1024;
 export const DEFAULT_MAX_CAPTURE_BYTES = 1024 * 1024;
 export const DEFAULT_KILL_GRACE_MS = 5_000;
-/** Inputs longer than this go only to files: Linux refuses env strings over 128 KiB. */
-const MAX_ENV_INPUT_BYTES = 64 * 1024;
 
 export interface ShellExecutorOptions {
   /** Per-attempt work dirs are created under it. */
@@ -28,45 +32,22 @@ export interface ShellExecutorOptions {
   baseEnv?: NodeJS.ProcessEnv;
   /** Keep default work dirs after the attempt (debugging). */
   keepWorkDirs?: boolean;
+  /** Run commands as this account. */
+  runAs?: RunAs;
+  /** Command patterns this device allows (undefined: any command). */
+  allow?: CommandPolicy;
 }
 
-export interface AttemptHooks {
-  /** A slice of stdout/stderr; offset is the byte offset within that stream. */
-  onOutput?(stream: 'STDOUT' | 'STDERR', data: Uint8Array, offset: number): void;
-  /** A note from the executor for the SYSTEM stream (truncation, kills). */
-  onNote?(text: string): void;
-  onProgress?(update: ProgressUpdate): void;
-  /** The process is running with this pid (= its process group id on POSIX). */
-  onSpawn?(pid: number): void;
-}
-
-export interface RunningAttempt {
-  readonly ref: TaskRef;
-  readonly cwd: string;
-  pid(): number | undefined;
-  readonly done: Promise<Result>;
-  cancel(reason?: string): void;
-  /** Skip the SIGTERM grace period of a kill in progress. */
-  hurry(): void;
-}
-
-/** ORRERY_INPUT_<NAME>: upper-case, anything outside [A-Z0-9_] becomes '_'. */
-export function inputEnvName(name: string): string {
-  return `ORRERY_INPUT_${name.toUpperCase().replace(/[^A-Z0-9_]/g, '_')}`;
-}
-
-function safeSegment(s: string): string {
-  const cleaned = s.replace(/[^A-Za-z0-9._-]/g, '_').replace(/^\.+/, '_');
-  return cleaned === '' ? '_' : cleaned.slice(0, 100);
-}
-
-export class ShellExecutor {
+export class ShellExecutor implements TaskExecutor {
+  readonly kind = 'shell';
   readonly workRoot: string;
   private readonly maxForward: number;
   private readonly maxCapture: number;
   private readonly graceMs: number;
   private readonly baseEnv: NodeJS.ProcessEnv;
   private readonly keepWorkDirs: boolean;
+  private readonly runAs: RunAs | undefined;
+  private readonly allow: CommandPolicy | undefined;
 
   constructor(opts: ShellExecutorOptions) {
     this.workRoot = opts.workRoot;
@@ -75,10 +56,23 @@ export class ShellExecutor {
     this.graceMs = opts.killGraceMs ?? DEFAULT_KILL_GRACE_MS;
     this.baseEnv = opts.baseEnv ?? process.env;
     this.keepWorkDirs = opts.keepWorkDirs ?? false;
+    this.runAs = opts.runAs;
+    this.allow = opts.allow;
   }
 
   defaultWorkDir(ref: TaskRef): string {
-    return path.join(this.workRoot, safeSegment(ref.constellationId), safeSegment(ref.taskId), String(ref.attempt));
+    return defaultWorkDir(this.workRoot, ref);
+  }
+
+  check(assign: Assign): AssignProblem | undefined {
+    const command = assign.executor.command;
+    if (!command) return { code: 'BAD_ASSIGN', message: 'shell executor needs a command' };
+    if (this.allow && !this.allow.matches(command)) return notAllowed(this.allow, `shell command ${JSON.stringify(command.slice(0, 200))}`);
+    return undefined;
+  }
+
+  describe(assign: Assign): string {
+    return assign.executor.command.slice(0, 200);
   }
 
   run(assign: Assign, hooks: AttemptHooks = {}): RunningAttempt {
@@ -88,6 +82,7 @@ export class ShellExecutor {
       graceMs: this.graceMs,
       baseEnv: this.baseEnv,
       keepWorkDirs: this.keepWorkDirs,
+      ...(this.runAs ? { runAs: this.runAs } : {}),
     });
   }
 }
@@ -98,6 +93,7 @@ interface AttemptLimits {
   graceMs: number;
   baseEnv: NodeJS.ProcessEnv;
   keepWorkDirs: boolean;
+  runAs?: RunAs;
 }
 
 type StopCause = { kind: 'timeout' } | { kind: 'cancel'; reason: string };
@@ -139,7 +135,7 @@ class ShellAttempt implements RunningAttempt {
     this.ownsCwd = !(spec.cwd && path.isAbsolute(spec.cwd)) && !limits.keepWorkDirs;
     this.cwd = spec.cwd ? path.resolve(base, spec.cwd) : base;
     try {
-      mkdirSync(this.cwd, { recursive: true });
+      makeWorkDir(this.cwd, base, limits.runAs);
       this.start(base);
     } catch (err) {
       this.finish({ exitCode: -1, signal: '', error: `AGENT_SPAWN_FAILED: ${(err as Error).message}` });
@@ -151,24 +147,13 @@ class ShellAttempt implements RunningAttempt {
   }
 
   private buildEnv(base: string): NodeJS.ProcessEnv {
-    const env: NodeJS.ProcessEnv = { ...this.limits.baseEnv, ...this.assign.executor.env };
-    const inputs = Object.entries(this.assign.inputs ?? {});
-    if (inputs.length > 0) {
-      // Inputs also go to files, so values too large for the environment still arrive.
-      const dir = path.join(base, '.orrery', 'inputs');
-      mkdirSync(dir, { recursive: true });
-      env.ORRERY_INPUTS_DIR = dir;
-      for (const [name, value] of inputs) {
-        writeFileSync(path.join(dir, safeSegment(name)), value);
-        if (Buffer.byteLength(value) <= MAX_ENV_INPUT_BYTES) env[inputEnvName(name)] = value;
-        else this.note(`input '${name}' is too large for the environment; read it from $ORRERY_INPUTS_DIR`);
-      }
-    }
-    env.ORRERY_CONSTELLATION_ID = this.ref.constellationId;
-    env.ORRERY_TASK_ID = this.ref.taskId;
-    env.ORRERY_ATTEMPT = String(this.ref.attempt);
-    env.ORRERY_WORK_DIR = this.cwd;
-    return env;
+    return buildAttemptEnv(this.assign, {
+      baseEnv: this.limits.baseEnv,
+      cwd: this.cwd,
+      base,
+      ...(this.limits.runAs ? { runAs: this.limits.runAs } : {}),
+      note: (text) => this.note(text),
+    });
   }
 
   private start(base: string): void {
@@ -182,6 +167,7 @@ class ShellAttempt implements RunningAttempt {
       stdio: ['ignore', 'pipe', 'pipe'],
       windowsHide: true,
       windowsVerbatimArguments: win,
+      ...(this.limits.runAs ? { uid: this.limits.runAs.uid, gid: this.limits.runAs.gid } : {}),
     });
     this.child = child;
     let exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
