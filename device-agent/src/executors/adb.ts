@@ -169,11 +169,25 @@ export class AdbExecutor implements TaskExecutor {
     // adb talks to its per-user server (and USB): it runs as the agent's account, not runAs.
     const proc = spawnInGroup(io, this.adbPath, argv, { cwd: io.cwd, env: io.env(), runAs: false });
     proc.child.stdout?.on('data', (d: Buffer) => (sink ? sink(d) : io.stdout(d, capture)));
-    proc.child.stderr?.on('data', (d: Buffer) => io.stderr(d));
+    let stderrTail = '';
+    proc.child.stderr?.on('data', (d: Buffer) => {
+      io.stderr(d);
+      stderrTail = (stderrTail + d.toString('utf8')).slice(-400);
+    });
     const end = await proc.closed;
     if (end.error) return { error: `AGENT_SPAWN_FAILED: ${this.adbPath}: ${end.error}`, exitCode: -1 };
     if (end.code === 0) return {};
     const how = end.signal ? `killed by ${end.signal}` : `exit code ${end.code}`;
-    return { error: how, exitCode: end.code ?? -1 };
+    // adb's own complaint (for push/pull/devices) says more than the exit code.
+    const said = sink || !capture ? lastLine(stderrTail) : '';
+    return { error: said ? `${how}: ${said}` : how, exitCode: end.code ?? -1 };
   }
+}
+
+function lastLine(text: string): string {
+  const lines = text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '');
+  return lines.at(-1) ?? '';
 }

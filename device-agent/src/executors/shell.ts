@@ -67,7 +67,8 @@ export class ShellExecutor implements TaskExecutor {
   check(assign: Assign): AssignProblem | undefined {
     const command = assign.executor.command;
     if (!command) return { code: 'BAD_ASSIGN', message: 'shell executor needs a command' };
-    if (this.allow && !this.allow.matches(command)) return notAllowed(this.allow, `shell command ${JSON.stringify(command.slice(0, 200))}`);
+    if (this.allow && !this.allow.matches(command))
+      return notAllowed(this.allow, `shell command ${JSON.stringify(command.slice(0, 200))}`);
     return undefined;
   }
 
@@ -159,16 +160,20 @@ class ShellAttempt implements RunningAttempt {
   private start(base: string): void {
     const command = this.assign.executor.command;
     const win = process.platform === 'win32';
-    const child = spawn(win ? (process.env.ComSpec ?? 'cmd.exe') : '/bin/sh', win ? ['/d', '/s', '/c', command] : ['-c', command], {
-      cwd: this.cwd,
-      env: this.buildEnv(base),
-      // Leads its own process group, so the whole tree can be signalled.
-      detached: !win,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      windowsHide: true,
-      windowsVerbatimArguments: win,
-      ...(this.limits.runAs ? { uid: this.limits.runAs.uid, gid: this.limits.runAs.gid } : {}),
-    });
+    const child = spawn(
+      win ? (process.env.ComSpec ?? 'cmd.exe') : '/bin/sh',
+      win ? ['/d', '/s', '/c', command] : ['-c', command],
+      {
+        cwd: this.cwd,
+        env: this.buildEnv(base),
+        // Leads its own process group, so the whole tree can be signalled.
+        detached: !win,
+        stdio: ['ignore', 'pipe', 'pipe'],
+        windowsHide: true,
+        windowsVerbatimArguments: win,
+        ...(this.limits.runAs ? { uid: this.limits.runAs.uid, gid: this.limits.runAs.gid } : {}),
+      },
+    );
     this.child = child;
     let exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
     let closed = false;
@@ -224,7 +229,9 @@ class ShellAttempt implements RunningAttempt {
     // Noted on the first byte dropped, whether or not a chunk filled the cap exactly.
     if (slice.length < data.length && !this.truncatedNoted) {
       this.truncatedNoted = true;
-      this.note(`output truncated: ${this.limits.maxForward} bytes forwarded, the rest of this attempt's output is dropped`);
+      this.note(
+        `output truncated: ${this.limits.maxForward} bytes forwarded, the rest of this attempt's output is dropped`,
+      );
     }
   }
 
