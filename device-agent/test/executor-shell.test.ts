@@ -28,30 +28,21 @@ describe('ShellExecutor', () => {
     const stdout = chunks.filter((c) => c.stream === 'STDOUT');
     expect(stdout.map((c) => c.text).join('')).toBe('hello\nworld');
     expect(stdout[0]?.offset).toBe(0);
-    expect(
-      chunks
-        .filter((c) => c.stream === 'STDERR')
-        .map((c) => c.text)
-        .join(''),
-    ).toBe('oops\n');
+    expect(chunks.filter((c) => c.stream === 'STDERR').map((c) => c.text).join('')).toBe('oops\n');
     // The default work dir is removed afterwards.
     expect(existsSync(a.cwd)).toBe(false);
   });
 
   it('trims exactly one trailing newline from stdout outputs', async () => {
-    const r = await exec.run(makeAssign('printf "a\\n\\n"', { outputs: [{ name: 'o', source: 'stdout', path: '' }] }))
-      .done;
+    const r = await exec.run(makeAssign('printf "a\\n\\n"', { outputs: [{ name: 'o', source: 'stdout', path: '' }] })).done;
     expect(r.outputs.o).toBe('a\n');
   });
 
   it('exposes inputs, spec env and attempt identity as env vars', async () => {
-    const assign = makeAssign(
-      'echo "$ORRERY_INPUT_FILE_NAME|$GREETING|$ORRERY_TASK_ID|$ORRERY_ATTEMPT|$(cat "$ORRERY_INPUTS_DIR/file-name")"',
-      {
-        inputs: { 'file-name': 'x.txt' },
-        outputs: [{ name: 'o', source: 'stdout', path: '' }],
-      },
-    );
+    const assign = makeAssign('echo "$ORRERY_INPUT_FILE_NAME|$GREETING|$ORRERY_TASK_ID|$ORRERY_ATTEMPT|$(cat "$ORRERY_INPUTS_DIR/file-name")"', {
+      inputs: { 'file-name': 'x.txt' },
+      outputs: [{ name: 'o', source: 'stdout', path: '' }],
+    });
     assign.executor.env = { GREETING: 'hi' };
     const r = await exec.run(assign).done;
     expect(r.outputs.o).toBe(`x.txt|hi|${assign.taskId}|1|x.txt`);
@@ -75,16 +66,12 @@ describe('ShellExecutor', () => {
   });
 
   it('fails with a clear error when stdout is not JSON or a path is missing', async () => {
-    const bad = await exec.run(makeAssign('echo not-json', { outputs: [{ name: 'j', source: 'json', path: 'x' }] }))
-      .done;
+    const bad = await exec.run(makeAssign('echo not-json', { outputs: [{ name: 'j', source: 'json', path: 'x' }] })).done;
     expect(bad.outcome).toBe('FAILED');
     expect(bad.error).toMatch(/output 'j': stdout is not valid JSON/);
-    const missing = await exec.run(
-      makeAssign(`echo '{"a":1}'`, { outputs: [{ name: 'j', source: 'json', path: 'b' }] }),
-    ).done;
+    const missing = await exec.run(makeAssign(`echo '{"a":1}'`, { outputs: [{ name: 'j', source: 'json', path: 'b' }] })).done;
     expect(missing.error).toMatch(/path 'b' not found/);
-    const nofile = await exec.run(makeAssign('true', { outputs: [{ name: 'f', source: 'file', path: 'nope.txt' }] }))
-      .done;
+    const nofile = await exec.run(makeAssign('true', { outputs: [{ name: 'f', source: 'file', path: 'nope.txt' }] })).done;
     expect(nofile.error).toMatch(/output 'f': file nope.txt does not exist/);
   });
 
@@ -184,9 +171,7 @@ describe('ShellExecutor', () => {
 
   it('fails stdout outputs larger than the capture limit instead of cutting them', async () => {
     const small = new ShellExecutor({ workRoot: path.join(tmp.dir, 'w3'), maxCaptureBytes: 1000 });
-    const r = await small.run(
-      makeAssign('head -c 5000 /dev/zero', { outputs: [{ name: 'o', source: 'stdout', path: '' }] }),
-    ).done;
+    const r = await small.run(makeAssign('head -c 5000 /dev/zero', { outputs: [{ name: 'o', source: 'stdout', path: '' }] })).done;
     expect(r.outcome).toBe('FAILED');
     expect(r.error).toMatch(/exceeds the 1000-byte capture limit/);
   });
