@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { ShellExecutorOptions } from './executors/shell.js';
 import type { AllowSettings } from './safety/policy.js';
 import type { RunAsSetting } from './safety/run-as.js';
+import type { CapabilityMonitorOptions } from './capability-monitor.js';
 
 export type CreateSession = (config: AipClientConfig) => AipClientSession;
 export type EnrollFn = (req: { url: string; enroll: Enroll; caPem?: string }) => Promise<Enrolled>;
@@ -20,6 +21,8 @@ export interface DeviceAgentOptions {
   slots?: number;
   /** User-declared resources (agent config), sent with the capabilities. */
   resources?: Record<string, number>;
+  /** Capability probe: re-probe intervals, and the host it looks at (tests: a fake sysfs tree). */
+  probe?: Pick<CapabilityMonitorOptions, 'intervalMs' | 'commandIntervalMs' | 'host'>;
   /** Override the stored identity (otherwise read from <dataDir>/credentials.json). */
   deviceId?: string;
   credential?: string;

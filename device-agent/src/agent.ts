@@ -24,7 +24,7 @@ import {
 import pino, { type Logger } from 'pino';
 import type { CreateSession, DeviceAgentOptions, EnrollFn, StopOptions } from './agent-options.js';
 import { AttemptJournal, processStartTicks } from './attempt-journal.js';
-import { probeCapabilities } from './capabilities.js';
+import { CapabilityMonitor } from './capability-monitor.js';
 import { loadCredentials, readEnrollTokenFile, removeEnrollTokenFile, saveCredentials } from './credentials.js';
 import { DisconnectLease } from './disconnect-lease.js';
 import { ensureDir } from './durable-file.js';
@@ -67,6 +67,7 @@ export class DeviceAgent {
   private readonly live = new Map<string, LiveAttempt>();
   private finished!: FinishedAttempts;
   private readonly load = new LoadSampler();
+  private monitor: CapabilityMonitor | undefined;
   private state: 'new' | 'starting' | 'running' | 'stopping' | 'stopped' = 'new';
   private draining = false;
   private idleWaiters: Array<() => void> = [];
@@ -117,12 +118,20 @@ export class DeviceAgent {
     if (runAs) mkdirSync(workRoot, { recursive: true, mode: 0o711 });
     this.finished = new FinishedAttempts(this.outbox, this.opts.rememberFinished ?? 1024);
 
-    this.caps = probeCapabilities({
+    this.monitor = new CapabilityMonitor({
+      ...this.opts.probe,
       labels: this.opts.labels ?? [],
       executors: this.executors.kinds(),
+      dataDir: this.dataDir,
+      logger: this.logger,
       ...(this.opts.slots !== undefined ? { slots: this.opts.slots } : {}),
       ...(this.opts.resources ? { resources: this.opts.resources } : {}),
     });
+    this.caps = await this.monitor.start();
+    if (this.state !== 'starting') {
+      this.monitor.stop(); // stopped while probing
+      return;
+    }
     const creds = await this.identity();
     if (this.state !== 'starting') return; // stopped while enrolling
     this.deviceId = creds.deviceId;
@@ -418,12 +427,15 @@ export class DeviceAgent {
   private heartbeat(): Heartbeat {
     const l = this.load.sample();
     const free = this.draining || this.state !== 'running' ? 0 : Math.max(0, this.caps.slots - this.live.size);
+    // Changed capabilities ride along once (charging started, disk filled up...).
+    const changed = this.monitor?.takeChange();
     return {
       running: this.live.size,
       freeSlots: free,
-      batteryPercent: l.batteryPercent,
+      batteryPercent: l.batteryPercent >= 0 ? l.batteryPercent : (this.monitor?.batteryPercent ?? -1),
       thermalCelsius: l.thermalCelsius,
       loadAvg: l.loadAvg,
+      ...(changed ? { capabilities: changed } : {}),
     };
   }
 
@@ -468,6 +480,7 @@ export class DeviceAgent {
     const wasRunning = this.state === 'running';
     this.state = 'stopping';
     this.lease?.clear();
+    this.monitor?.stop();
     this.draining = true;
     const drain = options.drain ?? true;
     this.logger.info({ drain, running: this.live.size }, 'agent stopping');

@@ -1,10 +1,14 @@
-// Capability probe: what this device is and can do, as sent in Hello. Only
-// cheap checks (env vars, file existence, os module); no child processes, so
-// probing costs microseconds and never stalls a phone at idle.
-import { existsSync, readdirSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
+// Capability probe: what this device is and can do, as sent in Hello and,
+// when it changes, in heartbeats (capability-monitor.ts). probeCapabilities()
+// is synchronous and cheap (env, os module, a few sysfs/proc files, statfs);
+// probeCapabilitiesAsync() adds what needs a helper command (nvidia-smi,
+// tegrastats, termux-battery-status), each bounded by a timeout.
 import type { Capabilities } from '@orrery/protocol/client';
+import { probeJetson, queryNvidiaSmi } from './probe-gpu.js';
+import { type ProbeHost, realProbeHost } from './probe-host.js';
+import { parseTermuxBattery, type PowerState, readPowerSysfs, TERMUX_BATTERY_TIMEOUT_MS } from './probe-power.js';
+
+export { type ProbeHost, realProbeHost } from './probe-host.js';
 
 export interface ProbeOptions {
   /** User labels, e.g. ['lab', 'fast-disk']. */
@@ -15,39 +19,10 @@ export interface ProbeOptions {
   executors?: string[];
   /** User-declared resources (agent config), passed through. */
   resources?: Record<string, number>;
+  /** Disk figures are for the filesystem holding this directory (the agent's data dir). */
+  dataDir?: string;
   /** The world the probe looks at; tests pass a fake one. */
   host?: Partial<ProbeHost>;
-}
-
-/** Everything the probe reads from the machine, injectable at the edge. */
-export interface ProbeHost {
-  env: NodeJS.ProcessEnv;
-  platform: NodeJS.Platform;
-  arch: string;
-  cpus: number;
-  totalMemBytes: number;
-  hostname: string;
-  exists(p: string): boolean;
-  listDir(p: string): string[];
-}
-
-export function realProbeHost(): ProbeHost {
-  return {
-    env: process.env,
-    platform: process.platform,
-    arch: process.arch,
-    cpus: typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length,
-    totalMemBytes: os.totalmem(),
-    hostname: os.hostname(),
-    exists: (p) => existsSync(p),
-    listDir: (p) => {
-      try {
-        return readdirSync(p);
-      } catch {
-        return [];
-      }
-    },
-  };
 }
 
 export function detectOs(host: Pick<ProbeHost, 'env' | 'platform' | 'exists'>): string {
@@ -59,14 +34,32 @@ export function detectOs(host: Pick<ProbeHost, 'env' | 'platform' | 'exists'>): 
   return host.platform; // linux, darwin, freebsd, ...
 }
 
-function onPath(host: ProbeHost, binary: string): boolean {
-  const dirs = (host.env.PATH ?? '').split(host.platform === 'win32' ? ';' : ':');
-  const names = host.platform === 'win32' ? [`${binary}.exe`] : [binary];
-  return dirs.some((d) => d !== '' && names.some((n) => host.exists(path.join(d, n))));
-}
-
 function countNvidiaDevices(host: ProbeHost): number {
   return host.listDir('/dev').filter((n) => /^nvidia\d+$/.test(n)).length;
+}
+
+/** Termux (the Android terminal app that runs the agent on phones). */
+function isTermux(host: ProbeHost): boolean {
+  return !!host.env.TERMUX_VERSION || (host.env.PREFIX ?? '').includes('/com.termux/');
+}
+
+/** A monitor plugged in: a DRM connector reporting `connected` (a display exists even when the service has no $DISPLAY). */
+function displayConnected(host: ProbeHost): boolean {
+  const drm = '/sys/class/drm';
+  return host.listDir(drm).some((n) => /^card\d+-/.test(n) && host.readFile(`${drm}/${n}/status`)?.trim() === 'connected');
+}
+
+function androidVersion(host: ProbeHost): string | undefined {
+  const prop = host.readFile('/system/build.prop');
+  return prop ? /^ro\.build\.version\.release=(.+)$/m.exec(prop)?.[1]?.trim() : undefined;
+}
+
+function applyPower(features: Set<string>, power: PowerState | undefined): void {
+  features.delete('battery');
+  features.delete('charging');
+  if (!power?.hasBattery) return;
+  features.add('battery');
+  if (power.charging) features.add('charging');
 }
 
 export function probeCapabilities(opts: ProbeOptions = {}): Capabilities {
@@ -74,6 +67,7 @@ export function probeCapabilities(opts: ProbeOptions = {}): Capabilities {
   const osName = detectOs(host);
   const features = new Set<string>();
   if (osName === 'android') features.add('android');
+  if (isTermux(host)) features.add('termux');
 
   let gpus = countNvidiaDevices(host);
   const jetson = host.exists('/etc/nv_tegra_release');
@@ -84,18 +78,21 @@ export function probeCapabilities(opts: ProbeOptions = {}): Capabilities {
     features.add('cuda');
     gpus = Math.max(gpus, 1);
   }
-  if (gpus > 0 || host.exists('/dev/nvidia0') || onPath(host, 'nvidia-smi')) {
+  if (gpus > 0 || host.exists('/dev/nvidia0') || host.which('nvidia-smi')) {
     features.add('gpu');
     features.add('cuda');
     gpus = Math.max(gpus, 1);
   }
-  if (host.env.DISPLAY || host.env.WAYLAND_DISPLAY || osName === 'darwin' || osName === 'windows') {
+  if (host.env.DISPLAY || host.env.WAYLAND_DISPLAY || osName === 'darwin' || osName === 'windows' || displayConnected(host)) {
     features.add('display');
   }
   if (host.exists('/var/run/docker.sock') || host.exists('/run/docker.sock')) features.add('docker');
+  if (host.platform !== 'win32') applyPower(features, readPowerSysfs(host));
 
   const cpus = Math.max(1, host.cpus);
   const slots = opts.slots !== undefined && opts.slots > 0 ? Math.floor(opts.slots) : cpus;
+  const disk = opts.dataDir ? host.statfs(opts.dataDir) : undefined;
+  const mb = (bytes: number): number => Math.floor(bytes / (1024 * 1024));
   return {
     os: osName,
     arch: host.arch,
@@ -103,12 +100,44 @@ export function probeCapabilities(opts: ProbeOptions = {}): Capabilities {
     features: [...features].sort(),
     slots,
     cpus,
-    memoryMb: Math.floor(host.totalMemBytes / (1024 * 1024)),
+    memoryMb: mb(host.totalMemBytes),
     gpus,
     executors: opts.executors ?? ['shell'],
     hostname: host.hostname,
-    ...(opts.resources && Object.keys(opts.resources).length > 0 ? { resources: { ...opts.resources } } : {}),
+    diskTotalMb: disk ? mb(disk.totalBytes) : 0,
+    diskFreeMb: disk ? mb(disk.freeBytes) : 0,
+    gpuInfo: [],
+    resources: { ...(opts.resources ?? {}) },
+    osVersion: (osName === 'android' ? androidVersion(host) : undefined) ?? host.osRelease ?? '',
   };
+}
+
+export interface FullProbe {
+  capabilities: Capabilities;
+  /** From termux-battery-status where sysfs is closed to apps (Android), else -1. */
+  batteryPercent: number;
+}
+
+/** probeCapabilities plus GPU details and Termux battery, from helper commands with timeouts. */
+export async function probeCapabilitiesAsync(opts: ProbeOptions = {}): Promise<FullProbe> {
+  const host: ProbeHost = { ...realProbeHost(), ...opts.host };
+  const caps = probeCapabilities({ ...opts, host });
+  const features = new Set(caps.features);
+  const termuxBattery =
+    caps.os === 'android' && host.which('termux-battery-status')
+      ? host.run('termux-battery-status', [], TERMUX_BATTERY_TIMEOUT_MS).then(parseTermuxBattery)
+      : Promise.resolve(undefined);
+  const [nvidia, jetson, battery] = await Promise.all([queryNvidiaSmi(host), probeJetson(host), termuxBattery]);
+  const gpuInfo = [...(nvidia ?? []), ...(jetson ? [jetson] : [])];
+  if (gpuInfo.length > 0) {
+    caps.gpuInfo = gpuInfo;
+    caps.gpus = Math.max(caps.gpus, gpuInfo.length);
+    features.add('gpu');
+    features.add('cuda');
+  }
+  if (battery) applyPower(features, battery);
+  caps.features = [...features].sort();
+  return { capabilities: caps, batteryPercent: battery?.percent ?? -1 };
 }
 
 let cached: { key: string; caps: Capabilities } | undefined;

@@ -1,7 +1,17 @@
 // Public API of @orrery/device-agent.
 export { DeviceAgent } from './agent.js';
 export type { CreateSession, DeviceAgentOptions, EnrollFn, StopOptions } from './agent-options.js';
-export { cachedCapabilities, detectOs, probeCapabilities, type ProbeHost, type ProbeOptions } from './capabilities.js';
+export {
+  cachedCapabilities,
+  detectOs,
+  type FullProbe,
+  probeCapabilities,
+  probeCapabilitiesAsync,
+  type ProbeHost,
+  type ProbeOptions,
+  realProbeHost,
+} from './capabilities.js';
+export { CapabilityMonitor, type CapabilityMonitorOptions, capabilitiesDiffer } from './capability-monitor.js';
 export { AgentError, type AgentErrorCode, REJECT_CODES } from './errors.js';
 export { Outbox, type OutboxItem } from './outbox.js';
 export { AttemptJournal, type JournalEntry } from './attempt-journal.js';

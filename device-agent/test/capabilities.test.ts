@@ -29,6 +29,8 @@ describe('capability probe', () => {
         platform: 'linux',
         env: { WAYLAND_DISPLAY: 'wayland-0', PATH: '/usr/bin' },
         exists: (p) => files.has(p),
+        which: () => false,
+        readFile: () => undefined,
         listDir: () => [],
         cpus: 6,
         arch: 'arm64',
@@ -45,7 +47,8 @@ describe('capability probe', () => {
       host: {
         platform: 'linux',
         env: { PATH: '/opt/nv/bin:/usr/bin' },
-        exists: (p) => p === '/opt/nv/bin/nvidia-smi',
+        exists: () => false,
+        which: (b) => b === 'nvidia-smi',
         listDir: (d) => (d === '/dev' ? ['nvidia0', 'nvidia1', 'nvidiactl', 'null'] : []),
       },
     });
