@@ -23,6 +23,8 @@ const OPEN_ROUTES = new Set(['/healthz', '/metrics', '/*']);
 export function requiredRole(method: string, route: string): Role {
   if (route.startsWith('/v1/admin/')) return 'admin';
   if (route === '/v1/devices/:id/revoke') return 'admin';
+  // Planner transcripts may hold prompts and outputs: not for viewers.
+  if (route === '/v1/planner/calls') return 'operator';
   return method === 'GET' || method === 'HEAD' ? 'viewer' : 'operator';
 }
 

@@ -5,14 +5,17 @@ import { registerAuth } from './auth.js';
 import { registerEventStream } from './event-stream.js';
 import { sendProblem } from './problem.js';
 import { registerRoutes } from './routes.js';
-import type { AdminService, OrchestratorService, Planner } from './service.js';
+import type { AdminService, OrchestratorService } from './service.js';
+import type { PlanningService } from '../replan/planning-service.js';
+import { registerPlannerRoutes } from '../replan/planner-routes.js';
 import { registerStaticFiles } from './static-files.js';
 import { OrreryError } from '../errors.js';
 
 export interface HttpAppOptions {
   service: OrchestratorService;
   admin: AdminService;
-  planner?: Planner;
+  /** Plan, replan, proposals and the planner audit log (docs/planner.md). */
+  planning?: PlanningService;
   authDisabled: boolean;
   dashboardDir?: string;
   logger: Logger;
@@ -41,7 +44,8 @@ export function buildHttpApp(opts: HttpAppOptions): FastifyInstance {
     sendProblem(reply, new OrreryError('NOT_FOUND', `No route ${req.method} ${req.url.split('?')[0]}`, { status: 404 })),
   );
   registerAuth(app, { disabled: opts.authDisabled, admin: opts.admin });
-  registerRoutes(app, opts.service, opts.admin, opts.planner);
+  registerRoutes(app, opts.service, opts.admin);
+  if (opts.planning) registerPlannerRoutes(app, opts.planning);
   registerEventStream(app, opts.service);
   registerStaticFiles(app, opts.dashboardDir);
   return app;

@@ -32,6 +32,13 @@ export interface DeviceView {
   load?: { batteryPercent: number; thermalCelsius: number; loadAvg: number };
 }
 
+export interface ProposalEventData {
+  constellationId: string;
+  id: string;
+  status: 'pending' | 'applied' | 'rejected' | 'stale' | 'failed';
+  comment: string;
+}
+
 export type LiveEvent =
   | { type: 'constellation'; data: ConstellationSummary }
   | {
@@ -51,7 +58,9 @@ export type LiveEvent =
       type: 'log';
       data: { constellationId: string; taskId: string; attempt: number; stream: 'stdout' | 'stderr' | 'system'; text: string };
     }
-  | { type: 'edit'; data: { constellationId: string; revision: number } };
+  | { type: 'edit'; data: { constellationId: string; revision: number } }
+  /** A replan proposal was created or decided (docs/planner.md). */
+  | { type: 'proposal'; data: ProposalEventData };
 
 export type LiveListener = (event: LiveEvent) => void;
 

@@ -2,7 +2,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { OrreryError } from '../errors.js';
 import type { Constellation, EditBatch } from '../model/types.js';
-import type { AdminService, OrchestratorService, Planner, Role } from './service.js';
+import type { AdminService, OrchestratorService, Role } from './service.js';
 
 type Params = { id: string; task: string };
 
@@ -20,7 +20,6 @@ export function registerRoutes(
   app: FastifyInstance,
   service: OrchestratorService,
   admin: AdminService,
-  planner: Planner | undefined,
 ): void {
   app.post('/v1/constellations', async (req, reply) => {
     const body = req.body as Record<string, unknown> | undefined;
@@ -29,14 +28,20 @@ export function registerRoutes(
     }
     const isSource = typeof body.source === 'string' && body.tasks === undefined;
     const inputs = isSource && body.inputs && typeof body.inputs === 'object' ? (body.inputs as Record<string, string>) : undefined;
+    // Replanning policy at submit (docs/planner.md): ?replan=, or "replan" beside "source".
+    const replan = (req.query as { replan?: string }).replan ?? (isSource ? body.replan : undefined);
+    if (replan !== undefined && replan !== 'off' && replan !== 'propose' && replan !== 'auto') {
+      throw new OrreryError('INVALID_REQUEST', 'replan must be off, propose or auto');
+    }
     const created = await (isSource
       ? service.submit(undefined, {
           owner: req.principal,
           source: body.source as string,
           ...(body.format === 'json' || body.format === 'yaml' ? { format: body.format } : {}),
           ...(inputs ? { inputs } : {}),
+          ...(replan ? { replan } : {}),
         })
-      : service.submit(body, { owner: req.principal }));
+      : service.submit(body, { owner: req.principal, ...(replan ? { replan } : {}) }));
     reply.header('location', `/v1/constellations/${created.id}`).code(201);
     return answerWrite(service, req, reply, created);
   });
@@ -88,13 +93,6 @@ export function registerRoutes(
       throw new OrreryError('INVALID_REQUEST', 'role must be admin, operator or viewer');
     }
     return reply.code(201).send(admin.createApiToken({ role: b.role, name: b.name }));
-  });
-
-  app.post('/v1/plan', async (req) => {
-    const b = (req.body ?? {}) as { prompt?: unknown };
-    if (typeof b.prompt !== 'string' || !b.prompt.trim()) throw new OrreryError('INVALID_REQUEST', 'Send { "prompt": "<sentence>" }');
-    if (!planner) throw new OrreryError('PLANNER_UNAVAILABLE', 'No planner is configured', { status: 503 });
-    return planner.plan(b.prompt);
   });
 
   app.get('/healthz', async (_req, reply) => {

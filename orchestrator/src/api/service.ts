@@ -1,6 +1,6 @@
 // What the HTTP API needs from the orchestrator. The engine implements it;
 // the API layer only translates HTTP to these calls and errors to problem+json.
-import type { Constellation, EditBatch, ExecutorSpec, TaskState } from '../model/types.js';
+import type { Constellation, EditBatch, ExecutorSpec, ReplanPolicy, TaskState } from '../model/types.js';
 import type { ConstellationSummary, DeviceView, LiveListener } from './live-events.js';
 
 export type Role = 'admin' | 'operator' | 'viewer';
@@ -21,7 +21,7 @@ export interface TaskView extends TaskState {
 export interface OrchestratorService {
   submit(
     document: unknown,
-    opts: { owner: string; source?: string; format?: 'yaml' | 'json'; inputs?: Record<string, string> },
+    opts: { owner: string; source?: string; format?: 'yaml' | 'json'; inputs?: Record<string, string>; replan?: ReplanPolicy },
   ): Promise<Constellation>;
   list(): ConstellationSummary[];
   summary(id: string): ConstellationSummary;
@@ -48,8 +48,4 @@ export interface AdminService {
   listEnrollmentTokens(): unknown[];
   createApiToken(opts: { role: Role; name?: string }): { id: string; token: string };
   verifyApiToken(token: string): Role | undefined;
-}
-
-export interface Planner {
-  plan(prompt: string): Promise<{ graph: unknown; source: 'llm' | 'template' }>;
 }

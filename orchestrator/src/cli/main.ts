@@ -7,6 +7,7 @@ import { registerSubmit } from './commands/submit.js';
 import { registerAgent } from './commands/agent.js';
 import { registerAdmin } from './commands/admin.js';
 import { registerPlan } from './commands/plan.js';
+import { registerReplan } from './commands/replan.js';
 import { registerCerts } from './commands/certs.js';
 import { DEFAULT_SERVER } from './context.js';
 import { formatError } from './format.js';
@@ -25,6 +26,7 @@ export function buildProgram(): Command {
   registerInspect(program);
   registerControl(program);
   registerPlan(program);
+  registerReplan(program);
   registerAdmin(program);
   registerCerts(program);
   return program;

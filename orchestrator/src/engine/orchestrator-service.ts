@@ -6,7 +6,7 @@ import type { AdminService, EditRecordView, OrchestratorService, Role, TaskView 
 import { notFound, OrreryError } from '../errors.js';
 import { GraphError, normaliseGraph, parseGraph } from '../graph/index.js';
 import { resolveTaskForDispatch } from '../model/index.js';
-import type { Constellation, EditBatch, GraphSpec } from '../model/types.js';
+import type { Constellation, EditBatch, GraphSpec, ReplanPolicy } from '../model/types.js';
 import type { OrchestratorStore } from '../store/index.js';
 import type { Engine } from './engine.js';
 import { counter, gauge } from './metrics.js';
@@ -41,9 +41,13 @@ export class EngineService implements OrchestratorService, AdminService {
     }
   }
 
-  submit(document: unknown, opts: { owner: string; source?: string; format?: 'yaml' | 'json'; inputs?: Record<string, string> }): Promise<Constellation> {
+  submit(
+    document: unknown,
+    opts: { owner: string; source?: string; format?: 'yaml' | 'json'; inputs?: Record<string, string>; replan?: ReplanPolicy },
+  ): Promise<Constellation> {
     this.writable();
     const spec = this.validate(document, opts);
+    if (opts.replan) spec.replan = opts.replan;
     if (opts.inputs) {
       for (const k of Object.keys(opts.inputs)) {
         if (!(k in spec.inputs)) throw new OrreryError('GRAPH_UNKNOWN_INPUT', `The graph declares no input ${JSON.stringify(k)}`, { status: 422 });

@@ -51,6 +51,7 @@ export interface RawDefaults {
 export interface RawGraph {
   name: string;
   description?: string;
+  replan?: 'off' | 'propose' | 'auto';
   inputs?: Record<string, Scalar>;
   defaults?: RawDefaults;
   tasks: Record<string, RawTask>;
@@ -173,5 +174,6 @@ export function buildSpec(g: RawGraph, issues: GraphIssue[]): GraphSpec {
   }
   const spec: GraphSpec = { name: g.name, inputs: stringify(g.inputs), tasks, dependencies: deps };
   if (g.description !== undefined) spec.description = g.description;
+  if (g.replan !== undefined) spec.replan = g.replan;
   return spec;
 }

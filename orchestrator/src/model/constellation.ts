@@ -37,6 +37,7 @@ export function createConstellation(spec: GraphSpec, meta: ConstellationMeta): C
     updatedAt: meta.now,
   };
   if (spec.description !== undefined) c.description = spec.description;
+  if (spec.replan !== undefined && spec.replan !== 'off') c.replan = spec.replan;
   const idx = buildIndex(c);
   for (const [id, links] of idx.links) {
     if (links.in.length === 0) tasks[id] = { ...tasks[id]!, status: 'ready' };

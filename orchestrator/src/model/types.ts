@@ -63,10 +63,15 @@ export interface TaskSpec {
   retry: RetryPolicy;
 }
 
+/** What happens when a task fails for good: nothing, a replan proposal to approve, or an applied replan (docs/planner.md). */
+export type ReplanPolicy = 'off' | 'propose' | 'auto';
+
 /** A normalised graph, ready to become a constellation. */
 export interface GraphSpec {
   name: string;
   description?: string;
+  /** Default off. */
+  replan?: ReplanPolicy;
   inputs: Record<string, string>;
   tasks: TaskSpec[];
   dependencies: Dependency[];
@@ -145,6 +150,8 @@ export interface Constellation {
   revision: number;
   status: ConstellationStatus;
   owner: string;
+  /** Replanning policy (absent: off). */
+  replan?: ReplanPolicy;
   inputs: Record<string, string>;
   tasks: Record<string, TaskState>;
   dependencies: Dependency[];

@@ -1,3 +1,4 @@
+import type { PlannerConfig } from '../planner/index.js';
 // Settings of one orchestrator process, from flags and environment.
 export interface ServerOptions {
   host: string;
@@ -18,7 +19,10 @@ export interface ServerOptions {
   snapshotEveryEvents: number;
   recoveryGraceMs?: number;
   minSnapshotIntervalMs?: number;
-  planner?: { baseUrl: string; model: string; apiKey?: string };
+  /** The LLM planner's endpoint; absent: the built-in planner (docs/planner.md). */
+  planner?: PlannerConfig;
+  /** Most replan proposals per constellation (default 5). */
+  maxReplanProposals?: number;
 }
 
 export const DEFAULT_SERVER_OPTIONS: ServerOptions = {

@@ -12,7 +12,9 @@ import { Engine } from '../engine/engine.js';
 import { EngineService } from '../engine/orchestrator-service.js';
 import { OrreryError } from '../errors.js';
 import { createLogger } from '../logger.js';
-import { createPlanner } from '../planner/index.js';
+import { createPlanner, type DeviceProfile } from '../planner/index.js';
+import { PlannerRecords } from '../replan/planner-records.js';
+import { PlanningService } from '../replan/planning-service.js';
 import { openSqliteStore } from '../store/index.js';
 import { startTracing } from '../tracing/index.js';
 import { isLoopback, type ServerOptions } from './server-options.js';
@@ -64,20 +66,37 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     heartbeatIntervalMs: opts.heartbeatIntervalMs,
     missedHeartbeats: opts.missedHeartbeats,
   });
-  const planner = createPlanner(opts.planner, {
+  const planning = new PlanningService({
+    service,
+    planner: createPlanner(opts.planner),
+    records: new PlannerRecords(store.db),
+    devices: () =>
+      [...engine.devices.all()].map(
+        (d): DeviceProfile => ({
+          id: d.id,
+          name: d.name,
+          status: d.status,
+          labels: d.labels,
+          os: d.capabilities.os,
+          arch: d.capabilities.arch,
+          features: d.capabilities.features ?? [],
+          executors: d.capabilities.executors ?? [],
+          cpus: d.capabilities.cpus ?? 0,
+          memoryMb: d.capabilities.memoryMb ?? 0,
+          gpus: d.capabilities.gpus ?? 0,
+          slots: d.capabilities.slots ?? 1,
+        }),
+      ),
+    publish: (event) => engine.publish(event),
     logger,
-    validate: (doc) => void service.validate(doc),
-    describeDevices: () =>
-      service
-        .devices()
-        .map((d) => `- ${d.name}: os=${d.os} arch=${d.arch} labels=[${d.labels.join(',')}] features=[${d.features.join(',')}] ${d.status}`)
-        .join('\n') || '(none)',
+    ...(opts.maxReplanProposals !== undefined ? { maxProposals: opts.maxReplanProposals } : {}),
   });
+  planning.start();
   const tls = opts.tls ? { cert: readFileSync(opts.tls.certFile), key: readFileSync(opts.tls.keyFile) } : undefined;
   const app = buildHttpApp({
     service,
     admin: service,
-    planner,
+    planning,
     authDisabled: opts.authDisabled,
     dashboardDir: opts.dashboardDir ?? defaultDashboardDir(),
     logger,
@@ -124,6 +143,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     close() {
       closing ??= (async () => {
         await app.close().catch(() => undefined);
+        await planning.close();
         await gateway.close();
         await engine.close();
         await tracing?.close();

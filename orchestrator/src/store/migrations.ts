@@ -117,6 +117,48 @@ export const migrations: readonly Migration[] = [
       `);
     },
   },
+  {
+    version: 4,
+    description: 'planner audit log and replan proposals',
+    up(db) {
+      db.exec(`
+        CREATE TABLE planner_calls (
+          id INTEGER PRIMARY KEY AUTOINCREMENT,
+          at INTEGER NOT NULL,
+          kind TEXT NOT NULL,
+          planner TEXT NOT NULL,
+          model TEXT,
+          constellation_id TEXT,
+          requested_by TEXT NOT NULL,
+          prompt TEXT NOT NULL,
+          response TEXT NOT NULL,
+          outcome TEXT NOT NULL,
+          error TEXT,
+          duration_ms INTEGER NOT NULL
+        );
+        CREATE INDEX planner_calls_by_constellation ON planner_calls (constellation_id, id);
+        CREATE TABLE replan_proposals (
+          id TEXT PRIMARY KEY,
+          constellation_id TEXT NOT NULL,
+          created_at INTEGER NOT NULL,
+          revision INTEGER NOT NULL,
+          task_id TEXT,
+          trigger TEXT NOT NULL,
+          planner TEXT NOT NULL,
+          model TEXT,
+          comment TEXT NOT NULL,
+          operations TEXT NOT NULL,
+          status TEXT NOT NULL,
+          call_id INTEGER,
+          decided_at INTEGER,
+          decided_by TEXT,
+          error TEXT,
+          applied_revision INTEGER
+        );
+        CREATE INDEX replan_proposals_by_constellation ON replan_proposals (constellation_id, created_at);
+      `);
+    },
+  },
 ];
 
 export const CURRENT_SCHEMA_VERSION = migrations[migrations.length - 1]?.version ?? 0;

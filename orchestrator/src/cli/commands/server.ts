@@ -25,10 +25,16 @@ export function registerServer(program: Command): void {
     .option('--snapshot-every <events>', 'write a state snapshot after this many journal events', int, DEFAULT_SERVER_OPTIONS.snapshotEveryEvents)
     .option('--snapshot-min-interval-ms <ms>', 'never snapshot more often than this (a snapshot pauses the engine)', int, 5000)
     .option('--recovery-grace-ms <ms>', 'after a restart, how long devices holding work get to reconnect before it is rerun', int, 15_000)
+    .option('--llm-base-url <url>', 'OpenAI-compatible endpoint for the planner, e.g. http://127.0.0.1:11434/v1 (env ORRERY_LLM_BASE_URL; default: built-in planner)')
+    .option('--llm-model <model>', 'model name for the planner (env ORRERY_LLM_MODEL)')
+    .option('--llm-api-key <key>', 'API key for the planner endpoint (env ORRERY_LLM_API_KEY; prefer the env)')
+    .option('--llm-timeout-ms <ms>', 'per-request timeout for the planner endpoint (env ORRERY_LLM_TIMEOUT_MS, default 60000)', int)
+    .option('--replan-max <n>', 'most replan proposals per constellation (default 5)', int)
     .option('--log-level <level>', 'trace, debug, info, warn, error', DEFAULT_SERVER_OPTIONS.logLevel)
     .action(async (opts) => {
       // Loaded on demand so client commands start fast.
       const { startServer } = await import('../../server/start.js');
+      const { plannerConfigFromEnv } = await import('../../planner/index.js');
       const running = await startServer({
         ...DEFAULT_SERVER_OPTIONS,
         host: opts.host,
@@ -45,9 +51,14 @@ export function registerServer(program: Command): void {
         snapshotEveryEvents: opts.snapshotEvery,
         minSnapshotIntervalMs: opts.snapshotMinIntervalMs,
         recoveryGraceMs: opts.recoveryGraceMs,
-        planner: process.env.ORRERY_LLM_BASE_URL
-          ? { baseUrl: process.env.ORRERY_LLM_BASE_URL, model: process.env.ORRERY_LLM_MODEL ?? 'gpt-4o-mini', apiKey: process.env.ORRERY_LLM_API_KEY }
-          : undefined,
+        planner: plannerConfigFromEnv({
+          ...process.env,
+          ...(opts.llmBaseUrl ? { ORRERY_LLM_BASE_URL: opts.llmBaseUrl } : {}),
+          ...(opts.llmModel ? { ORRERY_LLM_MODEL: opts.llmModel } : {}),
+          ...(opts.llmApiKey ? { ORRERY_LLM_API_KEY: opts.llmApiKey } : {}),
+          ...(opts.llmTimeoutMs !== undefined ? { ORRERY_LLM_TIMEOUT_MS: String(opts.llmTimeoutMs) } : {}),
+        }),
+        maxReplanProposals: opts.replanMax,
       });
       const stop = (signal: string): void => {
         running.logger.info({ signal }, 'shutting down: no new work, flushing the journal');

@@ -18,12 +18,13 @@ export function registerSubmit(program: Command): void {
     .option('-i, --input <key=value...>', 'set or override a graph input')
     .option('--json', 'print machine-readable state')
     .option('-q, --quiet', 'with --wait: print only the final summary')
-    .action(async (file: string, opts: { wait?: boolean; input?: string[]; json?: boolean; quiet?: boolean }, cmd: Command) => {
+    .option('--replan <policy>', 'when a task fails for good: off, propose or auto (docs/planner.md)')
+    .action(async (file: string, opts: { wait?: boolean; input?: string[]; json?: boolean; quiet?: boolean; replan?: string }, cmd: Command) => {
       const client = clientFrom(cmd);
       const source = file === '-' ? await readStdin() : await readFile(file, 'utf8');
       const format = extname(file) === '.json' ? 'json' : 'yaml';
       const inputs = Object.fromEntries((opts.input ?? []).map(parseAssignment));
-      const doc = { source, format, ...(opts.input ? { inputs } : {}) };
+      const doc = { source, format, ...(opts.input ? { inputs } : {}), ...(opts.replan ? { replan: opts.replan } : {}) };
       if (!opts.wait && opts.json) {
         printJson(await client.submit(doc));
         return;

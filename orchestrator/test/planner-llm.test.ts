@@ -1,0 +1,228 @@
+// The LLM planner against a scripted local chat-completions server: valid
+// plans, invalid JSON, schema violations and unknown targets repaired on the
+// next try, bounded tries, timeouts, 429 with Retry-After, 5xx, servers that
+// refuse response_format; then through a real orchestrator with the audit log.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { api, type OrchestratorHandle, startOrchestrator } from '../../scripts/testing/stack.js';
+import { type DeviceProfile, LlmPlanner, type PlannerTranscript } from '../src/planner/index.js';
+import { type ScriptedLlm, startScriptedLlm } from './support/scripted-llm.js';
+
+let llm: ScriptedLlm;
+beforeAll(async () => {
+  llm = await startScriptedLlm();
+});
+afterAll(() => llm.close());
+
+const laptop: DeviceProfile = {
+  id: 'd1',
+  name: 'laptop',
+  status: 'online',
+  labels: ['desk'],
+  os: 'linux',
+  arch: 'x86_64',
+  features: ['display'],
+  executors: ['shell'],
+  cpus: 8,
+  memoryMb: 16000,
+  gpus: 0,
+  slots: 2,
+};
+const jetson: DeviceProfile = {
+  ...laptop,
+  id: 'd2',
+  name: 'jetson-orin',
+  labels: ['edge', 'gpu'],
+  arch: 'arm64',
+  features: ['cuda'],
+  gpus: 1,
+};
+
+const good = JSON.stringify({
+  name: 'infer',
+  tasks: {
+    fetch: { run: 'echo model.onnx', target: { device: 'laptop' }, outputs: { model: 'stdout' } },
+    infer: {
+      run: 'python3 infer.py',
+      target: { labels: ['gpu'] },
+      needs: ['fetch'],
+      env: { M: '${{ tasks.fetch.outputs.model }}' },
+    },
+  },
+});
+
+const planner = (extra: Partial<ConstructorParameters<typeof LlmPlanner>[0]> = {}): LlmPlanner =>
+  new LlmPlanner({ baseUrl: llm.url, model: 'test-model', apiKey: 'sk-test', backoffMs: 10, ...extra });
+
+const failure = async (
+  p: Promise<unknown>,
+): Promise<{ code: string; message: string; issues: Array<{ message: string }> }> => {
+  try {
+    await p;
+  } catch (err) {
+    return err as { code: string; message: string; issues: Array<{ message: string }> };
+  }
+  throw new Error('expected the call to fail');
+};
+
+describe('LLM planner', () => {
+  it('sends the devices and asks for JSON; a valid answer is returned with the model named', async () => {
+    llm.script([good]);
+    const transcript: PlannerTranscript = { prompt: '', response: '' };
+    const out = await planner().plan(
+      'run inference on the jetson with a model fetched on my laptop',
+      [laptop, jetson],
+      transcript,
+    );
+    expect(out.planner).toEqual({ kind: 'llm', model: 'test-model' });
+    expect((out.graph as { name: string }).name).toBe('infer');
+    expect(out.warnings).toEqual([]);
+    const req = llm.seen[0]!;
+    expect(req.auth).toBe('Bearer sk-test');
+    expect(req.body.model).toBe('test-model');
+    expect(req.body.response_format).toEqual({ type: 'json_object' });
+    const system = req.body.messages[0]!.content;
+    expect(system).toContain('name=jetson-orin');
+    expect(system).toContain('labels=[edge,gpu]');
+    expect(system).toContain('features=[cuda]');
+    expect(system).toContain('executors=[shell]');
+    expect(system).toContain('gpus=1');
+    expect(transcript.prompt).toContain('run inference on the jetson');
+    expect(transcript.response).toBe(good);
+  });
+
+  it('repairs invalid JSON, a schema violation and an unknown label, sending the errors back', async () => {
+    llm.script([
+      'Sure! Here is your plan: {"name": "x", tasks: }',
+      JSON.stringify({ name: 'x', tasks: { a: { run: 'true', retires: 2 } } }),
+      JSON.stringify({ name: 'x', tasks: { a: { run: 'true', target: { labels: ['tpu'] } } } }),
+      good,
+    ]);
+    const out = await planner({ maxAttempts: 4 }).plan('plan it', [laptop, jetson]);
+    expect((out.graph as { name: string }).name).toBe('infer');
+    expect(llm.seen).toHaveLength(4);
+    expect(llm.seen[1]!.body.messages.at(-1)!.content).toMatch(/not valid JSON/);
+    expect(llm.seen[2]!.body.messages.at(-1)!.content).toMatch(/GRAPH_SCHEMA.*retires/);
+    expect(llm.seen[3]!.body.messages.at(-1)!.content).toMatch(/no device has the label "tpu"/);
+    // The conversation carries the earlier answers, so the model sees what it got wrong.
+    expect(llm.seen[3]!.body.messages.filter((m) => m.role === 'assistant')).toHaveLength(3);
+  });
+
+  it('gives up after the bounded number of tries with PLANNER_INVALID_OUTPUT and the last errors', async () => {
+    const cyclic = JSON.stringify({
+      name: 'c',
+      tasks: { a: { run: 'x', needs: ['b'] }, b: { run: 'y', needs: ['a'] } },
+    });
+    const dangling = JSON.stringify({ name: 'c', tasks: { a: { run: 'x', needs: ['ghost'] } } });
+    llm.script([cyclic, dangling, cyclic, good]);
+    const e = await failure(planner({ maxAttempts: 3 }).plan('x', [laptop]));
+    expect(e.code).toBe('PLANNER_INVALID_OUTPUT');
+    expect(e.message).toMatch(/after 3 tries/);
+    expect(e.issues.map((i) => i.message).join()).toMatch(/GRAPH_CYCLE/);
+    expect(llm.seen).toHaveLength(3);
+    expect(llm.seen[2]!.body.messages.at(-1)!.content).toMatch(/GRAPH_DANGLING_DEPENDENCY/);
+  });
+
+  it('times out a request that never answers with PLANNER_TIMEOUT', async () => {
+    llm.script([{ hang: true }]);
+    const e = await failure(planner({ timeoutMs: 300 }).plan('x', []));
+    expect(e.code).toBe('PLANNER_TIMEOUT');
+  });
+
+  it('honours 429 Retry-After before asking again', async () => {
+    llm.script([{ status: 429, headers: { 'retry-after': '1' }, body: '{"error":"slow down"}' }, good]);
+    const out = await planner().plan('x', [laptop, jetson]);
+    expect((out.graph as { name: string }).name).toBe('infer');
+    expect(llm.seen).toHaveLength(2);
+    // Waited at least the second the server asked for (a lower bound, not a timing assertion).
+    expect(llm.seen[1]!.at - llm.seen[0]!.at).toBeGreaterThanOrEqual(950);
+  });
+
+  it('does not wait for a Retry-After beyond its bound: PLANNER_UNAVAILABLE at once', async () => {
+    llm.script([{ status: 429, headers: { 'retry-after': '3600' } }, good]);
+    const e = await failure(planner({ maxRetryAfterMs: 2000 }).plan('x', []));
+    expect(e.code).toBe('PLANNER_UNAVAILABLE');
+    expect(e.message).toMatch(/Retry-After 3600 s/);
+    expect(llm.seen).toHaveLength(1);
+  });
+
+  it('retries 5xx with backoff, and reports PLANNER_UNAVAILABLE when they persist', async () => {
+    llm.script([{ status: 503 }, { status: 502 }, good]);
+    const out = await planner().plan('x', [laptop, jetson]);
+    expect((out.graph as { name: string }).name).toBe('infer');
+    expect(llm.seen).toHaveLength(3);
+
+    llm.script([{ status: 500 }, { status: 500 }, { status: 500 }]);
+    const e = await failure(planner({ maxRetries: 2 }).plan('x', []));
+    expect(e.code).toBe('PLANNER_UNAVAILABLE');
+    expect(e.message).toMatch(/HTTP 500/);
+    expect(llm.seen).toHaveLength(3);
+  });
+
+  it('asks again without response_format when the server refuses it, and keeps it off', async () => {
+    llm.script([{ refuseJsonMode: true }, good, good]);
+    const p = planner();
+    await p.plan('x', [laptop, jetson]);
+    expect(llm.seen.map((r) => r.body.response_format?.type ?? 'none')).toEqual(['json_object', 'none']);
+    await p.plan('x', [laptop, jetson]);
+    expect(llm.seen[2]!.body.response_format).toBeUndefined();
+  });
+
+  it('reports a refused key with PLANNER_REJECTED, and an endpoint that is down with PLANNER_UNAVAILABLE', async () => {
+    llm.script([{ status: 401, body: '{"error":"bad key"}' }]);
+    const e = await failure(planner().plan('x', []));
+    expect(e.code).toBe('PLANNER_REJECTED');
+    expect(e.message).toMatch(/401/);
+    const down = new LlmPlanner({ baseUrl: 'http://127.0.0.1:9/v1', model: 'm', maxRetries: 1, backoffMs: 10 });
+    expect((await failure(down.plan('x', []))).code).toBe('PLANNER_UNAVAILABLE');
+  });
+});
+
+describe('planning through the orchestrator', () => {
+  let orch: OrchestratorHandle;
+  afterAll(async () => {
+    await orch?.kill('SIGKILL');
+  });
+
+  it('POST /v1/plan names the planner, and every call is in the audit log', async () => {
+    orch = await startOrchestrator({ args: ['--llm-base-url', llm.url, '--llm-model', 'served-model'] });
+    llm.script([JSON.stringify({ name: 'planned', tasks: { hello: { run: 'echo hi' } } })]);
+    const out = await api<{
+      graph: { name: string };
+      source: string;
+      planner: { kind: string; model?: string };
+      warnings: string[];
+    }>(orch.url, 'POST', '/v1/plan', { prompt: 'say hi' });
+    expect(out.planner).toEqual({ kind: 'llm', model: 'served-model' });
+    expect(out.source).toBe('llm');
+    expect(out.graph.name).toBe('planned');
+    expect(out.warnings).toEqual(['no device is connected yet: targets could not be checked']);
+    expect(llm.seen[0]?.body.model).toBe('served-model');
+
+    llm.script(['not json', 'still not json', 'nope']);
+    const bad = await fetch(`${orch.url}/v1/plan`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"prompt":"x"}',
+    });
+    expect(bad.status).toBe(422);
+    expect(((await bad.json()) as { code: string }).code).toBe('PLANNER_INVALID_OUTPUT');
+
+    const { items } = await api<{
+      items: Array<{
+        kind: string;
+        planner: string;
+        model: string;
+        outcome: string;
+        prompt: string;
+        response: string;
+        requestedBy: string;
+        durationMs: number;
+      }>;
+    }>(orch.url, 'GET', '/v1/planner/calls');
+    expect(items.map((c) => c.outcome)).toEqual(['PLANNER_INVALID_OUTPUT', 'ok']);
+    expect(items[1]).toMatchObject({ kind: 'plan', planner: 'llm', model: 'served-model', requestedBy: 'local' });
+    expect(items[1]!.prompt).toContain('say hi');
+    expect(items[1]!.response).toContain('"planned"');
+    expect(items[0]!.response).toContain('still not json');
+  });
+});
