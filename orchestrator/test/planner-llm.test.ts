@@ -86,6 +86,8 @@ describe('LLM planner', () => {
     expect(system).toContain('features=[cuda]');
     expect(system).toContain('executors=[shell]');
     expect(system).toContain('gpus=1');
+    expect(system).toContain('gpuModels=["Orin (32768 MB)"]');
+    expect(system).toContain('resources={"tpu":0,"camera":1}');
     expect(transcript.prompt).toContain('run inference on the jetson');
     expect(transcript.response).toBe(good);
   });

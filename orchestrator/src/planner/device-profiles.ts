@@ -64,7 +64,11 @@ export function describeDevices(devices: readonly DeviceProfile[]): string {
     .map(
       (d) =>
         `- name=${d.name} status=${d.status} os=${d.os || '?'} arch=${d.arch || '?'} labels=[${d.labels.join(',')}] ` +
-        `features=[${d.features.join(',')}] executors=[${d.executors.join(',')}] cpus=${d.cpus} memoryMb=${d.memoryMb} gpus=${d.gpus} slots=${d.slots}`,
+        `features=[${d.features.join(',')}] executors=[${d.executors.join(',')}] cpus=${d.cpus} memoryMb=${d.memoryMb} gpus=${d.gpus} slots=${d.slots}` +
+        (d.osVersion ? ` osVersion=${JSON.stringify(d.osVersion)}` : '') +
+        (d.diskFreeMb ? ` diskFreeMb=${d.diskFreeMb}` : '') +
+        (d.gpuModels?.length ? ` gpuModels=${JSON.stringify(d.gpuModels)}` : '') +
+        (d.resources ? ` resources=${JSON.stringify(d.resources)}` : ''),
     )
     .join('\n');
 }

@@ -15,6 +15,12 @@ export interface DeviceProfile {
   memoryMb: number;
   gpus: number;
   slots: number;
+  osVersion?: string;
+  diskFreeMb?: number;
+  /** GPU models, e.g. "NVIDIA Orin (32768 MB)". */
+  gpuModels?: string[];
+  /** User-declared resources from the agent's config. */
+  resources?: Record<string, number>;
 }
 
 export type PlannerKind = 'llm' | 'builtin';

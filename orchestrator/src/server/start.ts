@@ -85,6 +85,14 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
           memoryMb: d.capabilities.memoryMb ?? 0,
           gpus: d.capabilities.gpus ?? 0,
           slots: d.capabilities.slots ?? 1,
+          ...(d.capabilities.osVersion ? { osVersion: d.capabilities.osVersion } : {}),
+          ...(d.capabilities.diskFreeMb ? { diskFreeMb: d.capabilities.diskFreeMb } : {}),
+          ...(d.capabilities.gpuInfo?.length
+            ? { gpuModels: d.capabilities.gpuInfo.map((g) => `${g.name} (${g.memoryMb} MB)`) }
+            : {}),
+          ...(d.capabilities.resources && Object.keys(d.capabilities.resources).length
+            ? { resources: d.capabilities.resources }
+            : {}),
         }),
       ),
     publish: (event) => engine.publish(event),
@@ -118,7 +126,10 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     } catch (err) {
       if (!opts.grpcPortImplicit) throw err;
       gport = await gateway.listenGrpc(opts.host, 0, grpcTls);
-      logger.warn({ wanted: opts.grpcPort, got: gport, err: (err as Error).message }, 'gRPC port taken; using a free one (see server.json)');
+      logger.warn(
+        { wanted: opts.grpcPort, got: gport, err: (err as Error).message },
+        'gRPC port taken; using a free one (see server.json)',
+      );
     }
     grpcUrl = `${tls ? 'grpcs' : 'grpc'}://${hostForUrl}:${gport}`;
   }
@@ -127,11 +138,17 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   if (!opts.authDisabled && store.listApiTokens().length === 0) {
     adminToken = service.createApiToken({ role: 'admin', name: 'initial admin' }).token;
     writeFileSync(join(dataDir, 'admin-token'), `${adminToken}\n`, { mode: 0o600 });
-    logger.warn({ file: join(dataDir, 'admin-token') }, 'created the first admin API token (shown once, also saved with mode 0600)');
+    logger.warn(
+      { file: join(dataDir, 'admin-token') },
+      'created the first admin API token (shown once, also saved with mode 0600)',
+    );
     process.stderr.write(`\nadmin token: ${adminToken}\n\n`);
   }
   writeFileSync(join(dataDir, 'server.json'), JSON.stringify({ url, aipUrl, grpcUrl, pid: process.pid }, null, 2));
-  logger.info({ url, aipUrl, grpcUrl, dataDir, auth: !opts.authDisabled }, `orchestrator listening on ${url} (dashboard at ${url}/)`);
+  logger.info(
+    { url, aipUrl, grpcUrl, dataDir, auth: !opts.authDisabled },
+    `orchestrator listening on ${url} (dashboard at ${url}/)`,
+  );
 
   let closing: Promise<void> | undefined;
   return {
