@@ -35,6 +35,8 @@ const jetson: DeviceProfile = {
   arch: 'arm64',
   features: ['cuda'],
   gpus: 1,
+  gpuModels: ['Orin (32768 MB)'],
+  resources: { tpu: 0, camera: 1 },
 };
 
 const good = JSON.stringify({
