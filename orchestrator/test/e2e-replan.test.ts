@@ -5,7 +5,15 @@
 // per-constellation bound; SSE proposal events; the audit log; and the
 // `orrery plan` preview.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { api, type AgentHandle, type OrchestratorHandle, spawnCli, startAgent, startOrchestrator, waitFor } from '../../scripts/testing/stack.js';
+import {
+  type AgentHandle,
+  api,
+  type OrchestratorHandle,
+  spawnCli,
+  startAgent,
+  startOrchestrator,
+  waitFor,
+} from '../../scripts/testing/stack.js';
 
 interface ProposalView {
   id: string;
@@ -39,7 +47,11 @@ beforeAll(async () => {
   agents.push(startAgent({ server: orch.aipUrl, name: 'box-a', labels: ['cpu'], env: { ROLE: 'broken' } }));
   agents.push(startAgent({ server: orch.aipUrl, name: 'box-b', labels: ['cpu'], env: { ROLE: 'fine' } }));
   const items = await waitFor(async () => {
-    const { items } = await api<{ items: Array<{ id: string; name: string; status: string }> }>(orch.url, 'GET', '/v1/devices');
+    const { items } = await api<{ items: Array<{ id: string; name: string; status: string }> }>(
+      orch.url,
+      'GET',
+      '/v1/devices',
+    );
     return items.filter((d) => d.status === 'online').length === 2 ? items : undefined;
   }, 'two agents online');
   deviceIds = Object.fromEntries(items.map((d) => [d.name, d.id]));
@@ -54,8 +66,17 @@ const graph = (name: string, replan?: string): Record<string, unknown> => ({
   name,
   ...(replan ? { replan } : {}),
   tasks: {
-    build: { target: { device: 'box-a', labels: ['cpu'] }, run: 'test "$ROLE" != broken && echo built', outputs: { out: 'stdout' } },
-    ship: { needs: ['build'], env: { B: '${{ tasks.build.outputs.out }}' }, run: 'echo "shipped $B"', outputs: { msg: 'stdout' } },
+    build: {
+      target: { device: 'box-a', labels: ['cpu'] },
+      run: 'test "$ROLE" != broken && echo built',
+      outputs: { out: 'stdout' },
+    },
+    ship: {
+      needs: ['build'],
+      env: { B: '${{ tasks.build.outputs.out }}' },
+      run: 'echo "shipped $B"',
+      outputs: { msg: 'stdout' },
+    },
   },
 });
 
@@ -121,12 +142,18 @@ describe('replanning with the built-in planner', () => {
     }, 'the replanned run to succeed');
     expect(done.tasks.build!.attempts.at(-1)!.deviceId).toBe(deviceIds['box-b']);
     expect(done.tasks.ship!.status).toBe('succeeded');
-    const history = await api<{ items: Array<{ author: string; comment: string }> }>(orch.url, 'GET', `/v1/constellations/${created.id}/history`);
+    const history = await api<{ items: Array<{ author: string; comment: string }> }>(
+      orch.url,
+      'GET',
+      `/v1/constellations/${created.id}/history`,
+    );
     expect(history.items.at(-1)!.author).toBe(`planner:builtin (${p!.id}, approved by local)`);
 
     await waitFor(() => events.frames.filter((f) => f.startsWith('event: proposal')).length >= 2, 'proposal events');
     events.stop();
-    const statuses = events.frames.filter((f) => f.startsWith('event: proposal')).map((f) => JSON.parse(f.split('data: ')[1]!).status);
+    const statuses = events.frames
+      .filter((f) => f.startsWith('event: proposal'))
+      .map((f) => JSON.parse(f.split('data: ')[1]!).status);
     expect(statuses).toEqual(['pending', 'applied']);
 
     // A decided proposal cannot be decided again.
@@ -166,20 +193,43 @@ describe('replanning with the built-in planner', () => {
     const c = await get(created.id);
     await api(orch.url, 'POST', `/v1/constellations/${created.id}/edits`, {
       revision: c.revision,
-      operations: [{ op: 'add_task', task: { id: 'note', name: 'note', target: {}, executor: { kind: 'shell', command: 'true' }, inputs: {}, outputs: {}, priority: 0, retry: { max: 0, initialBackoffMs: 1000, maxBackoffMs: 60000, multiplier: 2 } } }],
+      operations: [
+        {
+          op: 'add_task',
+          task: {
+            id: 'note',
+            name: 'note',
+            target: {},
+            executor: { kind: 'shell', command: 'true' },
+            inputs: {},
+            outputs: {},
+            priority: 0,
+            retry: { max: 0, initialBackoffMs: 1000, maxBackoffMs: 60000, multiplier: 2 },
+          },
+        },
+      ],
     });
     const stale = await fetch(`${orch.url}/v1/proposals/${first!.id}/approve`, { method: 'POST' });
     expect(stale.status).toBe(409);
     expect(((await stale.json()) as { code: string }).code).toBe('PROPOSAL_STALE');
     expect((await proposals(created.id))[0]!.status).toBe('stale');
 
-    const second = await api<{ proposal: ProposalView }>(orch.url, 'POST', `/v1/constellations/${created.id}/replan`, {});
+    const second = await api<{ proposal: ProposalView }>(
+      orch.url,
+      'POST',
+      `/v1/constellations/${created.id}/replan`,
+      {},
+    );
     expect(second.proposal.comment).toMatch(/retry build on box-b/);
     const rejected = await runCli(['proposals', 'reject', second.proposal.id, '--reason', 'not now']);
     expect(rejected.out).toMatch(/rejected by local/);
 
     await api(orch.url, 'POST', `/v1/constellations/${created.id}/replan`, {});
-    const over = await fetch(`${orch.url}/v1/constellations/${created.id}/replan`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    const over = await fetch(`${orch.url}/v1/constellations/${created.id}/replan`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{}',
+    });
     expect(over.status).toBe(409);
     expect(((await over.json()) as { code: string }).code).toBe('REPLAN_LIMIT_REACHED');
     expect(await proposals(created.id)).toHaveLength(3);
