@@ -47,11 +47,12 @@ describe('regressions', () => {
 
   it('keeps a task whose executor no device offers waiting with a reason (no assign/reject loop)', async () => {
     const c = await api<C>(stack.url, 'POST', '/v1/constellations', {
-      name: 'needs-http',
-      tasks: { call: { executor: { kind: 'http', args: { url: 'http://127.0.0.1:9/' } } } },
+      name: 'needs-robot-arm',
+      // A kind no agent has (every agent offers shell, http and mcp).
+      tasks: { call: { executor: { kind: 'robot-arm', args: { joint: 1 } } } },
     });
     const why = await waitFor(async () => (await get(c.id)).tasks.call?.waitingReason, 'a waiting reason');
-    expect(why).toMatch(/executor:http/);
+    expect(why).toMatch(/executor:robot-arm/);
     await new Promise((r) => setTimeout(r, 500));
     expect((await get(c.id)).tasks.call?.attempts).toHaveLength(0);
     await api(stack.url, 'POST', `/v1/constellations/${c.id}/cancel`, {});

@@ -65,14 +65,14 @@ tasks:
     executor:
       kind: http
       env: { C: "3" }
-      args: { url: "https://example.test/\${{ inputs.n }}", retries: [1, 2] }
+      args: { url: "https://example.test/\${{ inputs.n }}", expectStatus: [200, 201] }
 `);
     expect(g.inputs).toEqual({ n: '3', flag: 'true' });
     expect(g.tasks[0]!.executor).toEqual({
       kind: 'http',
       env: { A: '1', B: '2', C: '3' },
       cwd: '/srv',
-      args: { url: 'https://example.test/${{ inputs.n }}', retries: [1, 2] },
+      args: { url: 'https://example.test/${{ inputs.n }}', expectStatus: [200, 201] },
     });
   });
 
@@ -82,7 +82,7 @@ tasks:
 defaults: { env: { X: "\${{ inputs.missing }}" } }
 tasks:
   call:
-    executor: { kind: http, args: { body: { text: "\${{ tasks.nope.outputs.x }}" } } }
+    executor: { kind: http, args: { method: POST, url: "http://h", body: { text: "\${{ tasks.nope.outputs.x }}" } } }
 `);
       expect.unreachable();
     } catch (e) {

@@ -78,7 +78,7 @@ export interface ExecutorSpec {
 
 export interface OutputSpec {
   name: string;
-  source: 'stdout' | 'file' | 'json' | string;
+  source: 'stdout' | 'file' | 'json' | 'status' | 'header' | string;
   path: string;
 }
 

@@ -23,7 +23,7 @@ export function buildAssign(c: Constellation, t: TaskState, attempt: number, lea
     outputs: Object.entries(t.spec.outputs).map(([name, src]) => ({
       name,
       source: src.from,
-      path: src.from === 'file' ? src.path : src.from === 'json' ? (src.path ?? '') : '',
+      path: src.from === 'file' ? src.path : src.from === 'json' ? (src.path ?? '') : src.from === 'header' ? src.name : '',
     })),
   };
 }

@@ -13,6 +13,7 @@ import type {
   TaskSpec,
 } from '../model/types.js';
 import { parseDuration } from './durations.js';
+import { executorArgsIssues } from './executor-args.js';
 import { type GraphIssue, toPointer } from './graph-error.js';
 
 type Scalar = string | number | boolean;
@@ -32,7 +33,7 @@ export interface RawTask {
   env?: Record<string, Scalar>;
   cwd?: string;
   inputs?: Record<string, Scalar>;
-  outputs?: Record<string, 'stdout' | 'json' | { file: string } | { json: string }>;
+  outputs?: Record<string, 'stdout' | 'json' | 'status' | { file: string } | { json: string } | { header: string }>;
   needs?: string[] | Record<string, 'success' | 'completion' | 'failure' | { if: string }>;
   retries?: number | { max: number; backoff?: number | string; maxBackoff?: number | string; multiplier?: number };
   timeout?: number | string;
@@ -82,7 +83,9 @@ function retryPolicy(raw: RawTask['retries']): RetryPolicy {
 function output(raw: NonNullable<RawTask['outputs']>[string]): OutputSource {
   if (raw === 'stdout') return { from: 'stdout' };
   if (raw === 'json') return { from: 'json' };
+  if (raw === 'status') return { from: 'status' };
   if ('file' in raw) return { from: 'file', path: raw.file };
+  if ('header' in raw) return { from: 'header', name: raw.header };
   return raw.json ? { from: 'json', path: raw.json } : { from: 'json' };
 }
 
@@ -110,6 +113,7 @@ function executor(id: string, t: RawTask, d: RawDefaults, issues: GraphIssue[]):
   const cwd = ex?.cwd ?? t.cwd ?? d.cwd;
   if (cwd !== undefined) spec.cwd = cwd;
   if (ex?.args !== undefined) spec.args = ex.args;
+  issues.push(...executorArgsIssues(id, t));
   return spec;
 }
 

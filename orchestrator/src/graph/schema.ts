@@ -109,7 +109,7 @@ export function schemaIssues(doc: unknown): GraphIssue[] {
       const desc = (e.parentSchema as { description?: string } | undefined)?.description;
       message = `invalid value ${describeValue(e.data)}${desc ? `: ${desc}` : ''}`;
     }
-    if (e.keyword === 'propertyNames') continue; // its inner error says it better
+    if (e.keyword === 'propertyNames' || e.keyword === 'if') continue; // their inner errors say it better
     const key = `${path}\u0000${message}`;
     if (seen.has(key)) continue;
     seen.add(key);

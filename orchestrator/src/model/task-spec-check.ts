@@ -28,10 +28,11 @@ export function taskSpecProblem(spec: unknown): string | null {
   for (const [name, o] of Object.entries(t.outputs)) {
     if (name === '__proto__') return 'output name __proto__ is reserved';
     const src = o as unknown;
-    if (!isRecord(src) || !['stdout', 'file', 'json'].includes(String(src.from))) {
-      return `output ${name} must have from: stdout | file | json`;
+    if (!isRecord(src) || !['stdout', 'file', 'json', 'status', 'header'].includes(String(src.from))) {
+      return `output ${name} must have from: stdout | file | json | status | header`;
     }
     if (src.from === 'file' && typeof src.path !== 'string') return `output ${name} needs a file path`;
+    if (src.from === 'header' && typeof src.name !== 'string') return `output ${name} needs a header name`;
   }
   if (typeof t.priority !== 'number' || !Number.isFinite(t.priority)) return 'task priority must be a number';
   if (t.timeoutMs !== undefined && !(typeof t.timeoutMs === 'number' && t.timeoutMs > 0)) {

@@ -19,7 +19,13 @@ export interface TargetSelector {
   gpus?: number;
 }
 
-export type OutputSource = { from: 'stdout' } | { from: 'file'; path: string } | { from: 'json'; path?: string };
+export type OutputSource =
+  | { from: 'stdout' }
+  | { from: 'file'; path: string }
+  | { from: 'json'; path?: string }
+  /** http tasks: the response status, and one response header. */
+  | { from: 'status' }
+  | { from: 'header'; name: string };
 
 export interface ExecutorSpec {
   kind: 'shell' | string;
