@@ -58,14 +58,23 @@ tasks:
     const c = createConstellation(spec, { id: 'c1', owner: 'o', now: 0 });
     const call = buildAssign(c, c.tasks.call!, 1, 1000);
     expect(call.executor.kind).toBe('http');
-    expect(JSON.parse(call.executor.argsJson)).toMatchObject({ method: 'POST', url: 'http://127.0.0.1:9/items', body: { name: 'widget' } });
+    expect(JSON.parse(call.executor.argsJson)).toMatchObject({
+      method: 'POST',
+      url: 'http://127.0.0.1:9/items',
+      body: { name: 'widget' },
+    });
     expect(call.outputs).toEqual([
       { name: 'code', source: 'status', path: '' },
       { name: 'id', source: 'json', path: 'id' },
       { name: 'etag', source: 'header', path: 'ETag' },
     ]);
-    expect(JSON.parse(buildAssign(c, c.tasks.tool!, 1, 1000).executor.argsJson).server.args).toEqual(['server.js', '--stdio']);
-    expect(JSON.parse(buildAssign(c, c.tasks.phone!, 1, 1000).executor.argsJson).push.remote).toBe('/data/local/tmp/app.apk');
+    expect(JSON.parse(buildAssign(c, c.tasks.tool!, 1, 1000).executor.argsJson).server.args).toEqual([
+      'server.js',
+      '--stdio',
+    ]);
+    expect(JSON.parse(buildAssign(c, c.tasks.phone!, 1, 1000).executor.argsJson).push.remote).toBe(
+      '/data/local/tmp/app.apk',
+    );
   });
 
   it('reports bad http args at their path', () => {
@@ -76,14 +85,24 @@ tasks:
       { code: 'GRAPH_SCHEMA', path: '/tasks/x/executor/args', message: 'missing required field "url"' },
     ]);
     expect(issuesOf(one({ executor: { kind: 'http', args: { url: 'ftp://h/x' } } }))).toEqual([
-      { code: 'GRAPH_SCHEMA', path: '/tasks/x/executor/args/url', message: 'URL must be http:// or https://, not ftp:' },
+      {
+        code: 'GRAPH_SCHEMA',
+        path: '/tasks/x/executor/args/url',
+        message: 'URL must be http:// or https://, not ftp:',
+      },
     ]);
     expect(issuesOf(one({ executor: { kind: 'http', args: { url: 'not a url' } } }))[0]).toMatchObject({
       path: '/tasks/x/executor/args/url',
       message: expect.stringContaining('invalid URL "not a url"'),
     });
     const method = issuesOf(one({ executor: { kind: 'http', args: { url: 'http://h', method: 'FETCH' } } }));
-    expect(method).toEqual([{ code: 'GRAPH_SCHEMA', path: '/tasks/x/executor/args/method', message: expect.stringContaining('must be one of "GET"') }]);
+    expect(method).toEqual([
+      {
+        code: 'GRAPH_SCHEMA',
+        path: '/tasks/x/executor/args/method',
+        message: expect.stringContaining('must be one of "GET"'),
+      },
+    ]);
     expect(issuesOf(one({ executor: { kind: 'http', args: { url: 'http://h', retries: 3 } } }))).toEqual([
       {
         code: 'GRAPH_SCHEMA',
@@ -98,14 +117,26 @@ tasks:
       path: '/tasks/x/executor/args/timeout',
       message: expect.stringContaining('invalid duration "soon"'),
     });
-    expect(issuesOf(one({ executor: { kind: 'http', args: { url: 'http://h', expectStatus: 42 } } }))[0]).toMatchObject({
-      path: '/tasks/x/executor/args/expectStatus',
-    });
+    expect(issuesOf(one({ executor: { kind: 'http', args: { url: 'http://h', expectStatus: 42 } } }))[0]).toMatchObject(
+      {
+        path: '/tasks/x/executor/args/expectStatus',
+      },
+    );
     expect(issuesOf(one({ executor: { kind: 'http', command: 'curl x', args: { url: 'http://h' } } }))).toEqual([
-      { code: 'GRAPH_SCHEMA', path: '/tasks/x/executor/command', message: 'command is only for shell executors; a http executor takes args' },
+      {
+        code: 'GRAPH_SCHEMA',
+        path: '/tasks/x/executor/command',
+        message: 'command is only for shell executors; a http executor takes args',
+      },
     ]);
     // A templated URL is checked by the agent once resolved.
-    expect(issuesOf({ name: 'g', inputs: { u: 'x' }, tasks: { x: { executor: { kind: 'http', args: { url: '${{ inputs.u }}' } } } } })).toEqual([]);
+    expect(
+      issuesOf({
+        name: 'g',
+        inputs: { u: 'x' },
+        tasks: { x: { executor: { kind: 'http', args: { url: '${{ inputs.u }}' } } } },
+      }),
+    ).toEqual([]);
   });
 
   it('reports bad mcp and adb args at their path', () => {
@@ -120,7 +151,11 @@ tasks:
       message: 'must be object, not string "node s.js"',
     });
     expect(issuesOf(one({ executor: { kind: 'adb', args: { serial: 'x' } } }))).toEqual([
-      { code: 'GRAPH_SCHEMA', path: '/tasks/x/executor/args', message: 'an adb executor needs at least one of push, shell, pull' },
+      {
+        code: 'GRAPH_SCHEMA',
+        path: '/tasks/x/executor/args',
+        message: 'an adb executor needs at least one of push, shell, pull',
+      },
     ]);
     expect(issuesOf(one({ executor: { kind: 'adb', args: { push: [{ local: 'a' }] } } }))).toEqual([
       { code: 'GRAPH_SCHEMA', path: '/tasks/x/executor/args/push/0', message: 'missing required field "remote"' },
@@ -129,17 +164,31 @@ tasks:
 
   it('allows status and header outputs only on http tasks', () => {
     expect(issuesOf(one({ run: 'echo', outputs: { s: 'status', h: { header: 'etag' } } }))).toEqual([
-      { code: 'GRAPH_SCHEMA', path: '/tasks/x/outputs/s', message: 'output s: status and header outputs come from http tasks, not shell' },
-      { code: 'GRAPH_SCHEMA', path: '/tasks/x/outputs/h', message: 'output h: status and header outputs come from http tasks, not shell' },
+      {
+        code: 'GRAPH_SCHEMA',
+        path: '/tasks/x/outputs/s',
+        message: 'output s: status and header outputs come from http tasks, not shell',
+      },
+      {
+        code: 'GRAPH_SCHEMA',
+        path: '/tasks/x/outputs/h',
+        message: 'output h: status and header outputs come from http tasks, not shell',
+      },
     ]);
   });
 
   it('gives the line of a bad arg in YAML', () => {
     try {
-      parseGraph('name: g\ntasks:\n  x:\n    executor:\n      kind: http\n      args:\n        url: http://h\n        bogus: 1\n');
+      parseGraph(
+        'name: g\ntasks:\n  x:\n    executor:\n      kind: http\n      args:\n        url: http://h\n        bogus: 1\n',
+      );
       expect.unreachable();
     } catch (e) {
-      expect((e as GraphError).issues[0]).toMatchObject({ code: 'GRAPH_SCHEMA', path: '/tasks/x/executor/args/bogus', line: 8 });
+      expect((e as GraphError).issues[0]).toMatchObject({
+        code: 'GRAPH_SCHEMA',
+        path: '/tasks/x/executor/args/bogus',
+        line: 8,
+      });
     }
   });
 });

@@ -15,7 +15,12 @@ function issue(path: Array<string | number>, message: string): GraphIssue {
 function durationIssue(id: string, args: Record<string, unknown>): GraphIssue[] {
   const v = args.timeout;
   if (v === undefined || hasTemplate(v) || parseDuration(v) !== undefined) return [];
-  return [issue(['tasks', id, 'executor', 'args', 'timeout'], `invalid duration ${JSON.stringify(v)}: use milliseconds or "500ms", "10s", "5m", "1h"`)];
+  return [
+    issue(
+      ['tasks', id, 'executor', 'args', 'timeout'],
+      `invalid duration ${JSON.stringify(v)}: use milliseconds or "500ms", "10s", "5m", "1h"`,
+    ),
+  ];
 }
 
 function httpIssues(id: string, args: Record<string, unknown>): GraphIssue[] {
@@ -46,7 +51,9 @@ export function executorArgsIssues(id: string, t: RawTask): GraphIssue[] {
   const kind = ex?.kind ?? 'shell';
   const out: GraphIssue[] = [];
   if (ex && kind !== 'shell' && ex.command !== undefined && ['http', 'mcp', 'adb'].includes(kind)) {
-    out.push(issue(['tasks', id, 'executor', 'command'], `command is only for shell executors; a ${kind} executor takes args`));
+    out.push(
+      issue(['tasks', id, 'executor', 'command'], `command is only for shell executors; a ${kind} executor takes args`),
+    );
   }
   if (ex && kind === 'shell' && ex.args !== undefined) {
     out.push(issue(['tasks', id, 'executor', 'args'], 'a shell executor takes a command, not args'));
@@ -60,7 +67,12 @@ export function executorArgsIssues(id: string, t: RawTask): GraphIssue[] {
   for (const [name, o] of Object.entries(t.outputs ?? {})) {
     const httpOnly = o === 'status' || (typeof o === 'object' && 'header' in o);
     if (httpOnly && kind !== 'http') {
-      out.push(issue(['tasks', id, 'outputs', name], `output ${name}: status and header outputs come from http tasks, not ${kind}`));
+      out.push(
+        issue(
+          ['tasks', id, 'outputs', name],
+          `output ${name}: status and header outputs come from http tasks, not ${kind}`,
+        ),
+      );
     }
   }
   return out;
