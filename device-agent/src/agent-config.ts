@@ -21,6 +21,7 @@ import {
   str,
 } from './config-schema.js';
 import { AgentError } from './errors.js';
+import { EXECUTION_CONFIG_SHAPE, EXECUTION_PATH_KEYS } from './safety/execution-settings.js';
 
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
 
@@ -47,13 +48,15 @@ export const AGENT_CONFIG_SHAPE = {
     record(num({ min: 0 })),
     'user-declared resources sent with the capabilities, e.g. {vram-gb: 24, camera: 1}',
   ),
+  // allow, runAs, workDir, adbPath, maxLogBytes, maxOutputBytes (safety/execution-settings.ts)
+  ...EXECUTION_CONFIG_SHAPE,
 };
 
 export type AgentConfig = ShapeValue<typeof AGENT_CONFIG_SHAPE>;
 export type AgentConfigKey = keyof typeof AGENT_CONFIG_SHAPE;
 
 /** Keys holding file paths: relative values are resolved against the config file's directory. */
-const PATH_KEYS: AgentConfigKey[] = ['dataDir', 'ca'];
+const PATH_KEYS: AgentConfigKey[] = ['dataDir', 'ca', ...EXECUTION_PATH_KEYS];
 
 export type ConfigPlatform = 'linux' | 'darwin' | 'windows' | 'android';
 export type ConfigScope = 'user' | 'system';
@@ -211,7 +214,11 @@ export async function loadAgentConfig(explicitPath?: string, host: ConfigLocatio
 export function mergeAgentConfig(file: AgentConfig, flags: AgentConfig, defaults: AgentConfig = {}): AgentConfig {
   const out: Record<string, unknown> = { ...defaults };
   for (const [k, v] of Object.entries(file)) if (v !== undefined) out[k] = v;
-  for (const [k, v] of Object.entries(flags)) if (v !== undefined) out[k] = v;
+  for (const [k, v] of Object.entries(flags)) {
+    if (v === undefined) continue;
+    // An --allow-* flag replaces that one list of the file's allowlist, not all of it.
+    out[k] = k === 'allow' && typeof out[k] === 'object' ? { ...(out[k] as object), ...(v as object) } : v;
+  }
   return out as AgentConfig;
 }
 

@@ -21,6 +21,13 @@ import {
 import { AGENT_VERSION } from './version.js';
 import { type AgentConfig, loadAgentConfig, mergeAgentConfig } from './agent-config.js';
 import { AgentError } from './errors.js';
+import {
+  addExecutionOptions,
+  type ExecutionFlags,
+  type ExecutionSettings,
+  executionAgentOptions,
+  executionFlagsAsConfig,
+} from './safety/execution-settings.js';
 
 export interface AgentMainOptions {
   server: string;
@@ -44,6 +51,8 @@ export interface AgentMainOptions {
   reconnectMaxMs?: number;
   /** User-declared resources (config file), sent with the capabilities. */
   resources?: Record<string, number>;
+  /** Allowlist, run-as account, work dir, adb, output limits. */
+  execution?: ExecutionSettings;
 }
 
 /** Per-user state dir: $ORRERY_AGENT_DATA_DIR, else the platform's convention. */
@@ -75,6 +84,7 @@ export async function agentMain(opts: AgentMainOptions): Promise<number> {
     ...(opts.stopAfterDisconnectMs ? { stopAfterDisconnectMs: opts.stopAfterDisconnectMs } : {}),
     ...(opts.reconnectMaxMs ? { reconnect: { maxMs: opts.reconnectMaxMs } } : {}),
     ...(opts.resources ? { resources: opts.resources } : {}),
+    ...(opts.execution ? executionAgentOptions(opts.execution) : {}),
     logger,
   });
   return new Promise<number>((resolve, reject) => {
@@ -175,6 +185,7 @@ function flagsAsConfig(flags: CommonFlags & Partial<RunFlags>): AgentConfig {
     ['reconnectMaxMs', flags.reconnectMaxMs],
   ];
   for (const [k, v] of pick) if (v !== undefined) out[k] = v;
+  Object.assign(out, executionFlagsAsConfig(flags));
   return out as AgentConfig;
 }
 
@@ -198,6 +209,14 @@ export function agentMainOptionsFrom(config: AgentConfig, token?: string): Agent
     ...(config.stopAfterDisconnect ? { stopAfterDisconnectMs: config.stopAfterDisconnect } : {}),
     ...(config.reconnectMaxMs ? { reconnectMaxMs: config.reconnectMaxMs } : {}),
     ...(config.resources ? { resources: config.resources } : {}),
+    execution: {
+      ...(config.allow ? { allow: config.allow } : {}),
+      ...(config.runAs ? { runAs: config.runAs } : {}),
+      ...(config.workDir ? { workDir: config.workDir } : {}),
+      ...(config.adbPath ? { adbPath: config.adbPath } : {}),
+      ...(config.maxLogBytes ? { maxLogBytes: config.maxLogBytes } : {}),
+      ...(config.maxOutputBytes ? { maxOutputBytes: config.maxOutputBytes } : {}),
+    },
   };
 }
 
@@ -211,7 +230,7 @@ function reportConfigError(err: unknown): number {
 
 /** `agent` (run) with an `install` subcommand; `name` is how it appears in help. */
 export function createAgentCommand(name = 'agent', onExit: (code: number) => void = () => {}): Command {
-  const cmd = addCommonOptions(new Command(name))
+  const cmd = addExecutionOptions(addCommonOptions(new Command(name)))
     .option('--stop-after-disconnect <ms>', 'kill running tasks after this long without the orchestrator (off by default)', parseMs)
     .option('--reconnect-max-ms <ms>', 'longest wait between reconnection attempts (default 30000)', parseMs)
     .enablePositionalOptions()
@@ -246,7 +265,7 @@ export function createAgentCommand(name = 'agent', onExit: (code: number) => voi
   return cmd;
 }
 
-interface RunFlags extends CommonFlags {
+interface RunFlags extends CommonFlags, ExecutionFlags {
   stopAfterDisconnect?: number;
   reconnectMaxMs?: number;
 }

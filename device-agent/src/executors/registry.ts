@@ -4,14 +4,14 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { AgentError } from '../errors.js';
-import { type AllowSettings, compilePattern, executorNotAllowed, policyFor } from '../safety/policy.js';
+import { type AllowSettings, compilePattern, executorNotAllowed, KNOWN_EXECUTORS, policyFor } from '../safety/policy.js';
 import { AdbExecutor } from './adb.js';
 import { HttpExecutor } from './http.js';
 import { McpExecutor } from './mcp.js';
 import { ShellExecutor } from './shell.js';
 import type { AssignProblem, ExecutorSettings, TaskExecutor } from './types.js';
 
-export const KNOWN_EXECUTORS = ['shell', 'http', 'mcp', 'adb'] as const;
+export { KNOWN_EXECUTORS };
 
 export interface RegistryOptions {
   settings: ExecutorSettings;

@@ -6,6 +6,9 @@
 // setting to change.
 import type { AssignProblem } from '../executors/types.js';
 
+/** Executor kinds this agent knows (registry.ts builds them). */
+export const KNOWN_EXECUTORS = ['shell', 'http', 'mcp', 'adb'] as const;
+
 export const NOT_ALLOWED_CODES = {
   executor: 'EXECUTOR_NOT_ALLOWED',
   command: 'COMMAND_NOT_ALLOWED',
