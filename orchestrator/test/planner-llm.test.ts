@@ -3,7 +3,16 @@
 // next try, bounded tries, timeouts, 429 with Retry-After, 5xx, servers that
 // refuse response_format; then through a real orchestrator with the audit log.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { api, type OrchestratorHandle, startOrchestrator } from '../../scripts/testing/stack.js';
+import {
+  type AgentHandle,
+  api,
+  type OrchestratorHandle,
+  startAgent,
+  startOrchestrator,
+  waitFor,
+} from '../../scripts/testing/stack.js';
+import { normaliseGraph } from '../src/graph/index.js';
+import { createConstellation } from '../src/model/index.js';
 import { type DeviceProfile, LlmPlanner, type PlannerTranscript } from '../src/planner/index.js';
 import { type ScriptedLlm, startScriptedLlm } from './support/scripted-llm.js';
 
@@ -228,5 +237,163 @@ describe('planning through the orchestrator', () => {
     expect(items[1]!.prompt).toContain('say hi');
     expect(items[1]!.response).toContain('"planned"');
     expect(items[0]!.response).toContain('still not json');
+  });
+});
+
+describe('LLM replanning', () => {
+  it('sends state, failure and log tail, and repairs an edit batch that would not apply', async () => {
+    const spec = normaliseGraph({
+      name: 'r',
+      tasks: {
+        build: { run: 'make', target: { device: 'jetson-orin' }, outputs: { out: 'stdout' } },
+        ship: { needs: ['build'], env: { B: '${{ tasks.build.outputs.out }}' }, run: 'echo "$B"' },
+      },
+    });
+    const c = createConstellation(spec, { id: 'c1', owner: 't', now: 1 });
+    c.tasks.build!.status = 'failed';
+    c.tasks.build!.attempts = [
+      { number: 1, deviceId: 'd2', assignedAt: 1, endedAt: 2, outcome: 'failed', exitCode: 7 },
+    ];
+    c.tasks.ship!.status = 'skipped';
+    c.tasks.ship!.skippedBy = 'dependency';
+    c.tasks.ship!.skipCause = 'build';
+    llm.script([
+      // update_task before retry_task: the task is failed, so the edit API refuses it.
+      JSON.stringify({
+        comment: 'move it',
+        operations: [
+          {
+            op: 'update_task',
+            taskId: 'build',
+            task: { run: 'make', target: { device: 'laptop' }, outputs: { out: 'stdout' } },
+          },
+        ],
+      }),
+      // Dropping the output that ship reads: refused as an unknown reference.
+      JSON.stringify({
+        comment: 'move it',
+        operations: [
+          { op: 'retry_task', taskId: 'build' },
+          { op: 'update_task', taskId: 'build', task: { run: 'make', target: { device: 'laptop' } } },
+        ],
+      }),
+      JSON.stringify({
+        comment: 'the Jetson toolchain is broken; build on the laptop',
+        operations: [
+          { op: 'retry_task', taskId: 'build' },
+          {
+            op: 'update_task',
+            taskId: 'build',
+            task: { run: 'make', target: { device: 'laptop' }, outputs: { out: 'stdout' } },
+          },
+        ],
+      }),
+    ]);
+    const transcript: PlannerTranscript = { prompt: '', response: '' };
+    const r = await planner().replan(
+      {
+        constellationId: 'c1',
+        revision: c.revision,
+        state: c,
+        devices: [laptop, jetson],
+        failure: { taskId: 'build', status: 'failed', exitCode: 7, deviceId: 'd2', logTail: 'nvcc: toolchain broken' },
+        hint: 'avoid the jetson',
+      },
+      transcript,
+    );
+    expect(r.planner).toEqual({ kind: 'llm', model: 'test-model' });
+    expect(r.comment).toBe('the Jetson toolchain is broken; build on the laptop');
+    expect(r.operations.map((o) => o.op)).toEqual(['retry_task', 'update_task']);
+    const user = llm.seen[0]!.body.messages[1]!.content;
+    expect(user).toContain('Failed for good: task build (failed), exit code 7, on device jetson-orin');
+    expect(user).toContain('nvcc: toolchain broken');
+    expect(user).toContain('Operator hint: avoid the jetson');
+    expect(user).toMatch(/- ship: status=skipped .*needs=\[build\]/);
+    expect(llm.seen[1]!.body.messages.at(-1)!.content).toMatch(/EDIT_TASK_STARTED/);
+    expect(llm.seen[2]!.body.messages.at(-1)!.content).toMatch(/EDIT_UNKNOWN_REFERENCE/);
+    expect(JSON.parse(transcript.response)).toHaveLength(3);
+  });
+});
+
+describe('LLM replanning end to end (auto policy)', () => {
+  let orch: OrchestratorHandle;
+  const agents: AgentHandle[] = [];
+  afterAll(async () => {
+    await Promise.all(agents.map((a) => a.kill('SIGKILL')));
+    await orch?.kill('SIGKILL');
+  });
+
+  it('a task failing for good is repaired by the model, applied through the edit API, and the run succeeds', async () => {
+    orch = await startOrchestrator({ args: ['--llm-base-url', llm.url, '--llm-model', 'fixer'] });
+    agents.push(startAgent({ server: orch.aipUrl, name: 'box-a', labels: ['cpu'], env: { ROLE: 'broken' } }));
+    agents.push(startAgent({ server: orch.aipUrl, name: 'box-b', labels: ['cpu'], env: { ROLE: 'fine' } }));
+    await waitFor(async () => {
+      const { items } = await api<{ items: Array<{ status: string }> }>(orch.url, 'GET', '/v1/devices');
+      return items.filter((d) => d.status === 'online').length === 2;
+    }, 'two agents online');
+    llm.script([
+      JSON.stringify({
+        comment: 'box-a has a broken toolchain; run the build on box-b',
+        operations: [
+          { op: 'retry_task', taskId: 'build' },
+          {
+            op: 'update_task',
+            taskId: 'build',
+            task: { run: 'echo built-on-$ROLE', target: { device: 'box-b' }, outputs: { out: 'stdout' } },
+          },
+        ],
+      }),
+    ]);
+    const created = await api<{ id: string }>(orch.url, 'POST', '/v1/constellations', {
+      name: 'llm-auto',
+      replan: 'auto',
+      tasks: {
+        build: {
+          target: { device: 'box-a' },
+          run: 'test "$ROLE" != broken || { echo "toolchain broken on this box" >&2; exit 7; }; echo built',
+          outputs: { out: 'stdout' },
+        },
+        ship: {
+          needs: ['build'],
+          env: { B: '${{ tasks.build.outputs.out }}' },
+          run: 'echo "shipped $B"',
+          outputs: { msg: 'stdout' },
+        },
+      },
+    });
+    const done = await waitFor(async () => {
+      const c = await api<{ status: string; tasks: Record<string, { outputs: Record<string, string> }> }>(
+        orch.url,
+        'GET',
+        `/v1/constellations/${created.id}`,
+      );
+      return c.status === 'succeeded' ? c : undefined;
+    }, 'the model-repaired run to succeed');
+    expect(done.tasks.ship!.outputs.msg).toBe('shipped built-on-fine');
+    const user = llm.seen[0]!.body.messages[1]!.content;
+    expect(user).toContain('exit code 7, on device box-a');
+    expect(user).toContain('toolchain broken on this box');
+    const { items } = await api<{
+      items: Array<{ status: string; planner: string; model: string; decidedBy: string }>;
+    }>(orch.url, 'GET', `/v1/constellations/${created.id}/proposals`);
+    expect(items).toHaveLength(1);
+    expect(items[0]).toMatchObject({
+      status: 'applied',
+      planner: 'llm',
+      model: 'fixer',
+      decidedBy: 'auto (replan policy)',
+    });
+    const calls = await api<{ items: Array<{ kind: string; outcome: string; prompt: string; requestedBy: string }> }>(
+      orch.url,
+      'GET',
+      `/v1/planner/calls?constellation=${created.id}`,
+    );
+    expect(calls.items).toHaveLength(1);
+    expect(calls.items[0]).toMatchObject({
+      kind: 'replan',
+      outcome: 'proposed',
+      requestedBy: 'engine (task build failed)',
+    });
+    expect(calls.items[0]!.prompt).toContain('toolchain broken on this box');
   });
 });

@@ -28,7 +28,7 @@ ${describeDevices(devices)}`;
 }
 
 /** A compact view of the constellation for the replanner: what ran where, and what it produced. */
-export function describeState(c: Constellation): string {
+export function describeState(c: Constellation, deviceName: (id: string) => string = (id) => id): string {
   const deps = new Map<string, string[]>();
   for (const d of c.dependencies)
     deps.set(d.to, [...(deps.get(d.to) ?? []), d.kind === 'success' ? d.from : `${d.from}(${d.kind})`]);
@@ -42,7 +42,7 @@ export function describeState(c: Constellation): string {
       Object.keys(t.spec.outputs).length ? `declares outputs=[${Object.keys(t.spec.outputs).join(',')}]` : '',
       Object.keys(t.outputs).length ? `outputs=${JSON.stringify(t.outputs)}` : '',
       last
-        ? `attempts=${t.attempts.length} last on ${last.deviceId}${last.exitCode !== undefined ? ` exit ${last.exitCode}` : ''}${last.error ? ` error ${JSON.stringify(last.error)}` : ''}`
+        ? `attempts=${t.attempts.length} last on ${deviceName(last.deviceId)}${last.exitCode !== undefined ? ` exit ${last.exitCode}` : ''}${last.error ? ` error ${JSON.stringify(last.error)}` : ''}`
         : '',
     ];
     return parts.filter(Boolean).join(' ');
@@ -68,13 +68,14 @@ ${describeDevices(devices)}`;
 }
 
 export function replanUserPrompt(req: ReplanRequest): string {
+  const name = (id: string): string => req.devices.find((d) => d.id === id)?.name ?? id;
   const f = req.failure;
   const failure = f
-    ? `Failed for good: task ${f.taskId} (${f.status})${f.exitCode !== undefined ? `, exit code ${f.exitCode}` : ''}${f.error ? `, error: ${f.error}` : ''}${f.deviceId ? `, on device ${f.deviceId}` : ''}.
+    ? `Failed for good: task ${f.taskId} (${f.status})${f.exitCode !== undefined ? `, exit code ${f.exitCode}` : ''}${f.error ? `, error: ${f.error}` : ''}${f.deviceId ? `, on device ${name(f.deviceId)}` : ''}.
 Last lines of its log:
 ${f.logTail || '(no output)'}`
     : 'Replanning was requested; no single task triggered it.';
-  return `${describeState(req.state)}
+  return `${describeState(req.state, name)}
 
 ${failure}
 ${req.hint ? `\nOperator hint: ${req.hint}\n` : ''}

@@ -54,11 +54,8 @@ export class PlanningService {
     this.unsubscribe = this.opts.service.subscribe((event) => {
       if (event.type !== 'task' || (event.data.status !== 'failed' && event.data.status !== 'timed_out')) return;
       const { constellationId, taskId, attempts } = event.data;
-      const key = `${constellationId}/${taskId}/${attempts.length}`;
-      if (this.seen.has(key)) return;
-      this.seen.add(key);
       // Off the engine's call stack: the listener returns at once.
-      setImmediate(() => this.onFailure(constellationId, taskId));
+      setImmediate(() => this.onFailure(constellationId, taskId, attempts.length));
     });
   }
 
@@ -98,7 +95,7 @@ export class PlanningService {
     );
   }
 
-  private onFailure(constellationId: string, taskId: string): void {
+  private onFailure(constellationId: string, taskId: string, attempts: number): void {
     if (this.closed) return;
     let c: Constellation;
     try {
@@ -110,6 +107,10 @@ export class PlanningService {
     if (policy === 'off' || c.status === 'cancelled') return;
     // A failure with a `failure` handler is part of the plan, not something to repair.
     if (c.dependencies.some((d) => d.from === taskId && d.kind === 'failure')) return;
+    // Each failure (task and attempt count) is handed to the replanner once.
+    const key = `${constellationId}/${taskId}/${attempts}`;
+    if (this.seen.has(key)) return;
+    this.seen.add(key);
     void this.serially(constellationId, () =>
       this.replanNow(constellationId, { trigger: 'failure', taskId, requestedBy: `engine (task ${taskId} failed)` }),
     ).catch((err: unknown) => {
