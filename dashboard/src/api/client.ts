@@ -10,6 +10,7 @@ import type {
   EditBatch,
   EditRecord,
   PlanResult,
+  Proposal,
   TaskDetail,
   WhoAmI,
 } from './types.js';
@@ -67,6 +68,9 @@ export const api = {
   listDevices: () => json<{ items: DeviceView[] }>('GET', '/devices'),
   drainDevice: (id: string) => json<DeviceView>('POST', `/devices/${enc(id)}/drain`),
   plan: (prompt: string) => json<PlanResult>('POST', '/plan', { prompt }),
+  proposals: (id: string) => json<{ items: Proposal[] }>('GET', `/constellations/${enc(id)}/proposals`),
+  approveProposal: (id: string) => json<Proposal>('POST', `/proposals/${enc(id)}/approve`),
+  rejectProposal: (id: string) => json<Proposal>('POST', `/proposals/${enc(id)}/reject`),
 };
 
 /** URL of the SSE stream; EventSource cannot send headers, so the token rides in the query. */

@@ -4,7 +4,7 @@
 // disconnected are not replayed.
 
 import { eventsUrl } from './client.js';
-import type { ConstellationSummary, DeviceView, EditEvent, LogEvent, TaskEvent } from './types.js';
+import type { ConstellationSummary, DeviceView, EditEvent, LogEvent, ProposalEvent, TaskEvent } from './types.js';
 
 export interface EventMap {
   constellation: ConstellationSummary;
@@ -12,6 +12,7 @@ export interface EventMap {
   device: DeviceView;
   log: LogEvent;
   edit: EditEvent;
+  proposal: ProposalEvent;
   /** Synthetic: the stream (re)opened after a gap; refetch what you show. */
   resync: undefined;
 }
@@ -21,7 +22,7 @@ export type ConnectionState = 'connecting' | 'live' | 'reconnecting';
 
 type Handler<K extends EventName> = (payload: EventMap[K]) => void;
 
-const SERVER_EVENTS: readonly Exclude<EventName, 'resync'>[] = ['constellation', 'task', 'device', 'log', 'edit'];
+const SERVER_EVENTS: readonly Exclude<EventName, 'resync'>[] = ['constellation', 'task', 'device', 'log', 'edit', 'proposal'];
 const MAX_BACKOFF_MS = 10_000;
 
 export class EventHub {

@@ -262,6 +262,35 @@ export interface EditEvent {
   revision: number;
 }
 
+export type ProposalStatus = 'pending' | 'applied' | 'rejected' | 'stale' | 'failed';
+
+/** A replan proposal (docs/planner.md): an edit batch the planner proposes. */
+export interface Proposal {
+  id: string;
+  constellationId: string;
+  createdAt: number;
+  revision: number;
+  taskId?: string;
+  trigger: 'failure' | 'request';
+  planner: string;
+  model?: string;
+  comment: string;
+  operations: Array<{ op: string; taskId?: string; task?: unknown; [field: string]: unknown }>;
+  status: ProposalStatus;
+  decidedAt?: number;
+  decidedBy?: string;
+  error?: string;
+  appliedRevision?: number;
+}
+
+/** SSE `proposal`: a proposal was created or decided. */
+export interface ProposalEvent {
+  constellationId: string;
+  id: string;
+  status: ProposalStatus;
+  comment: string;
+}
+
 export interface PlanResult {
   graph: unknown;
   source: 'llm' | 'template' | string;

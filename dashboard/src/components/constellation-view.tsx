@@ -12,6 +12,7 @@ import type { ConstellationTab } from '../state/use-route.js';
 import { usePermissions } from '../state/permissions.js';
 import { EditPanel } from './edit-panel.js';
 import { HistoryView } from './history-view.js';
+import { ProposalsPanel } from './proposals-panel.js';
 import { Timeline } from './timeline.js';
 
 interface Props {
@@ -48,6 +49,7 @@ export function ConstellationView({ handle, devices, tab, selectedTaskId, onTab,
       <div className="main-col">
         <Header c={c} onChanged={handle.adopt} editing={editing} onToggleEdit={() => setEditing((v) => !v)} />
         {editing && <EditPanel constellation={c} onChanged={handle.adopt} onClose={() => setEditing(false)} />}
+        <ProposalsPanel constellationId={c.id} />
         <div className="tabs">
           {TABS.map(([id, label]) => (
             <button
