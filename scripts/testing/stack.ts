@@ -157,7 +157,11 @@ export interface Stack {
 
 /** An orchestrator plus agents, ready to run graphs. */
 export async function startStack(
-  opts: { agents?: Array<{ name: string; labels?: string[]; slots?: number }>; heartbeatMs?: number; serverArgs?: string[] } = {},
+  opts: {
+    agents?: Array<{ name: string; labels?: string[]; slots?: number; args?: string[]; env?: Record<string, string> }>;
+    heartbeatMs?: number;
+    serverArgs?: string[];
+  } = {},
 ): Promise<Stack> {
   const orchestrator = await startOrchestrator({ heartbeatMs: opts.heartbeatMs, args: opts.serverArgs });
   const agents = (opts.agents ?? [{ name: 'local-1' }]).map((a) => startAgent({ server: orchestrator.aipUrl, ...a }));
