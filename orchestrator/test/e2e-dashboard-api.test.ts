@@ -4,6 +4,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { LiveEvent } from '../src/api/live-events.js';
+import { ApiClient } from '../src/cli/api-client.js';
 import {
   type AgentHandle,
   api,
@@ -60,6 +62,31 @@ describe('task and device views with auth off', () => {
 
   it('whoami says admin and that no token is needed', async () => {
     expect((await call(orch.url, '/v1/whoami')).json).toEqual({ role: 'admin', principal: 'local', authRequired: false });
+  });
+
+  it('streams a device event when an attempt starts or stops running on it', async () => {
+    const client = new ApiClient(orch.url);
+    const abort = new AbortController();
+    const devices: Array<Extract<LiveEvent, { type: 'device' }>['data']> = [];
+    const reading = (async () => {
+      try {
+        for await (const ev of client.events(undefined, abort.signal)) if (ev.type === 'device') devices.push(ev.data);
+      } catch {
+        // aborted
+      }
+    })();
+    await new Promise((r) => setTimeout(r, 200));
+    const c = await client.submit({ name: 'device-events', tasks: { blip: { run: 'sleep 0.3' } } });
+    await waitFor(
+      () => devices.some((d) => d.runningTasks?.some((t) => t.constellationId === c.id && t.taskId === 'blip')),
+      'a device event listing blip',
+    );
+    await waitFor(() => {
+      const last = devices.filter((d) => d.name === 'views-agent').at(-1);
+      return last && last.runningTasks?.length === 0 && last.running === 0;
+    }, 'a device event with blip gone');
+    abort.abort();
+    await reading;
   });
 
   it('shows resolved inputs once a task is ready, and the device running it', async () => {

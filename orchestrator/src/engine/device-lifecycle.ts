@@ -5,7 +5,12 @@ import type { DeviceEntry } from './device-registry.js';
 import type { Engine } from './engine.js';
 import { splitKey, taskKey, toSchedDevice } from './sched-mapping.js';
 
+/** Heartbeats reach live views at most this often per device (load and heartbeat age, not a flood). */
+const HEARTBEAT_PUBLISH_MS = 5000;
+
 export class DeviceLifecycle {
+  private readonly heartbeatPublishedAt = new Map<string, number>();
+
   constructor(private readonly engine: Engine) {}
 
   /** Marks devices that missed their heartbeats as lost and requeues their work. */
@@ -23,10 +28,18 @@ export class DeviceLifecycle {
 
   /** A heartbeat; a device declared lost that is heard from again comes back. */
   heartbeat(id: string, hb: Heartbeat): void {
-    const d = this.engine.devices.heartbeat(id, hb, this.engine.now());
+    const now = this.engine.now();
+    const d = this.engine.devices.heartbeat(id, hb, now);
     if (!d) return;
     const back = d.status === 'lost' && d.session !== undefined;
-    if (!back && !d.capabilitiesChanged) return;
+    if (!back && !d.capabilitiesChanged) {
+      // Load and heartbeat age for live views, at most every HEARTBEAT_PUBLISH_MS per device.
+      if (d.status !== 'lost' && now - (this.heartbeatPublishedAt.get(id) ?? 0) >= HEARTBEAT_PUBLISH_MS) {
+        this.heartbeatPublishedAt.set(id, now);
+        this.engine.publish({ type: 'device', data: this.engine.devices.view(d) });
+      }
+      return;
+    }
     if (d.capabilitiesChanged) {
       // New capabilities (charging, a GPU, disk space...): placement may change.
       d.capabilitiesChanged = false;
@@ -36,6 +49,7 @@ export class DeviceLifecycle {
       d.status = d.drainRequested ? 'draining' : 'online';
       this.engine.log.info({ device: d.name }, 'device heard from again; back online');
     }
+    this.heartbeatPublishedAt.set(id, now);
     this.engine.scheduler.upsertDevice(toSchedDevice(d));
     this.engine.publish({ type: 'device', data: this.engine.devices.view(d) });
     this.engine.scheduleFlush();

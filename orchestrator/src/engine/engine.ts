@@ -55,6 +55,8 @@ export class Engine {
   private dirtyConstellations = new Set<string>();
   /** Constellations whose graph an edit changed this tick: viewers refetch them. */
   private editedConstellations = new Set<string>();
+  /** Devices whose running attempts changed this tick: live views show what runs where. */
+  private dirtyDevices = new Set<string>();
   private waiters: Array<() => void> = [];
   private flushScheduled = false;
   private eventsSinceSnapshot = 0;
@@ -317,6 +319,7 @@ export class Engine {
       const task = c.tasks[tid] as TaskState;
       const attempt = task.attempts.at(-1)?.number ?? 1;
       device.running.set(p.key, attempt);
+      this.dirtyDevices.add(device.id);
       let assign: Body;
       try {
         assign = { type: 'assign', value: buildAssign(c, task, attempt, this.lostAfterMs) };
@@ -338,6 +341,7 @@ export class Engine {
       this.dirty.clear();
       this.dirtyConstellations.clear();
       this.editedConstellations.clear();
+      this.dirtyDevices.clear();
       return;
     }
     for (const [cid, taskIds] of this.dirty) {
@@ -356,6 +360,11 @@ export class Engine {
       const c = this.state.constellations.get(cid);
       if (c) this.publish({ type: 'edit', data: { constellationId: cid, revision: c.revision } });
     }
+    for (const id of this.dirtyDevices) {
+      const d = this.devices.get(id);
+      if (d) this.publish({ type: 'device', data: this.devices.view(d) });
+    }
+    this.dirtyDevices.clear();
     this.editedConstellations.clear();
     this.dirty.clear();
     this.dirtyConstellations.clear();
@@ -496,6 +505,7 @@ export class Engine {
    */
   releaseSlot(device: DeviceEntry, key: string, runtimeMs?: number): void {
     device.running.delete(key);
+    this.dirtyDevices.add(device.id);
     this.scheduler.release(key, device.id, runtimeMs);
     this.requeueIfReady(key);
   }
@@ -515,6 +525,7 @@ export class Engine {
     const key = taskKey(cid, tid);
     if (device && device.running.get(key) === attempt) {
       device.running.delete(key);
+      this.dirtyDevices.add(device.id);
       this.scheduler.release(key, device.id);
     }
     this.record('task.rejected', { id: cid, taskId: tid, attempt, code, reason });
