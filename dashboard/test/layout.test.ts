@@ -2,6 +2,16 @@ import { describe, expect, it } from 'vitest';
 import { assignLanes } from '../src/components/timeline-lanes.js';
 import { fastLayout } from '../src/graph/fast-layout.js';
 import { DAGRE_MAX_TASKS, layoutGraph, midpoint, smoothPath, structureKey } from '../src/graph/layout.js';
+import {
+  CULL_MIN_TASKS,
+  detailLevel,
+  intersects,
+  LABEL_MIN_SCALE,
+  nodeRect,
+  pointsRect,
+  shouldCull,
+  visibleRect,
+} from '../src/graph/viewport.js';
 
 const diamond = {
   tasks: [
@@ -167,5 +177,39 @@ describe('assignLanes (timeline)', () => {
     expect(lanes).toEqual([0, 1, 0, 0]);
     expect(count).toBe(2);
     expect(assignLanes([]).count).toBe(1);
+  });
+});
+
+describe('level of detail and viewport culling', () => {
+  it('draws compact nodes only in auto mode below the legible scale', () => {
+    expect(detailLevel(LABEL_MIN_SCALE - 0.01, 'auto')).toBe('compact');
+    expect(detailLevel(LABEL_MIN_SCALE, 'auto')).toBe('full');
+    expect(detailLevel(0.05, 'full')).toBe('full');
+  });
+
+  it('culls only big graphs in auto mode once the viewport is measured', () => {
+    const vp = { width: 800, height: 600 };
+    expect(shouldCull(CULL_MIN_TASKS, 'auto', vp)).toBe(true);
+    expect(shouldCull(CULL_MIN_TASKS - 1, 'auto', vp)).toBe(false);
+    expect(shouldCull(CULL_MIN_TASKS, 'full', vp)).toBe(false);
+    expect(shouldCull(CULL_MIN_TASKS, 'auto', { width: 0, height: 0 })).toBe(false);
+  });
+
+  it('maps the screen back into graph coordinates', () => {
+    // translate(-1000, -500) scale(2): screen (0,0) is graph (500,250).
+    const r = visibleRect({ x: -1000, y: -500, k: 2 }, { width: 800, height: 600 }, 0);
+    expect(r).toEqual({ x0: 500, y0: 250, x1: 900, y1: 550 });
+    expect(intersects(r, nodeRect({ x: 480, y: 300, width: 60, height: 20 }))).toBe(true); // straddles the left edge
+    expect(intersects(r, nodeRect({ x: 400, y: 300, width: 60, height: 20 }))).toBe(false);
+    expect(pointsRect([{ x: 3, y: 9 }, { x: -1, y: 4 }, { x: 7, y: 5 }])).toEqual({ x0: -1, y0: 4, x1: 7, y1: 9 });
+  });
+
+  it('renders a 1,000-task graph as few enough elements when zoomed out', () => {
+    const tasks = Array.from({ length: 1000 }, (_, i) => ({ id: `t${i}`, name: `t${i}` }));
+    const dependencies = tasks.slice(50).map((t, i) => ({ from: `t${i}`, to: t.id, kind: 'success' as const }));
+    const layout = layoutGraph({ tasks, dependencies });
+    // At the fitted zoom of a 1400×900 viewport the text would be unreadable.
+    const k = Math.min(1360 / layout.width, 860 / layout.height);
+    expect(detailLevel(k, 'auto')).toBe('compact');
   });
 });

@@ -1,9 +1,10 @@
 import { useRef, useState } from 'react';
 import { ApiError } from '../api/api-error.js';
 import { api } from '../api/client.js';
-import type { Constellation } from '../api/types.js';
+import type { Constellation, PlanResult } from '../api/types.js';
 import { toYaml } from '../format/to-yaml.js';
 import { usePermissions } from '../state/permissions.js';
+import { PlanPreview } from './plan-preview.js';
 import { ProblemBox } from './problem-box.js';
 
 type Format = 'yaml' | 'json';
@@ -51,6 +52,7 @@ export function SubmitView({ onSubmitted }: { onSubmitted: (c: Constellation) =>
   const [prompt, setPrompt] = useState('');
   const [planNote, setPlanNote] = useState<string | null>(null);
   const [planFormat, setPlanFormat] = useState<Format>('yaml');
+  const [showPreview, setShowPreview] = useState(false);
   const textRef = useRef<HTMLTextAreaElement>(null);
   const perm = usePermissions();
   const format = formatChoice === 'auto' ? detectFormat(source) : formatChoice;
@@ -87,9 +89,8 @@ export function SubmitView({ onSubmitted }: { onSubmitted: (c: Constellation) =>
       .then((res) => {
         setSource(planFormat === 'yaml' ? toYaml(res.graph) : `${JSON.stringify(res.graph, null, 2)}\n`);
         setFormatChoice('auto');
-        setPlanNote(
-          `Planned by ${res.source === 'llm' ? 'the language model' : `the ${res.source} planner`}. Review, then submit.`,
-        );
+        setShowPreview(true);
+        setPlanNote(`${describePlanner(res)} Review the graph and its preview, then submit.`);
       })
       .catch((err) => setError(toError(err)))
       .finally(() => setBusy(false));
@@ -138,19 +139,26 @@ export function SubmitView({ onSubmitted }: { onSubmitted: (c: Constellation) =>
           Plan
         </button>
       </div>
-      {planNote && <div className="note">{planNote}</div>}
-      <textarea
-        ref={textRef}
-        className="source"
-        value={source}
-        spellCheck={false}
-        onChange={(e) => setSource(e.target.value)}
-        onKeyDown={(e) => {
-          if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) submit();
-        }}
-        data-testid="submit-source"
-        aria-label="Graph source (YAML or JSON)"
-      />
+      {planNote && (
+        <div className="note" data-testid="plan-note">
+          {planNote}
+        </div>
+      )}
+      <div className={showPreview ? 'submit-split' : 'submit-single'}>
+        <textarea
+          ref={textRef}
+          className="source"
+          value={source}
+          spellCheck={false}
+          onChange={(e) => setSource(e.target.value)}
+          onKeyDown={(e) => {
+            if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) submit();
+          }}
+          data-testid="submit-source"
+          aria-label="Graph source (YAML or JSON)"
+        />
+        {showPreview && <PlanPreview source={source} />}
+      </div>
       <div className="submit-row">
         <label>
           format{' '}
@@ -163,6 +171,15 @@ export function SubmitView({ onSubmitted }: { onSubmitted: (c: Constellation) =>
             <option value="yaml">YAML</option>
             <option value="json">JSON</option>
           </select>
+        </label>
+        <label className="small">
+          <input
+            type="checkbox"
+            checked={showPreview}
+            onChange={(e) => setShowPreview(e.target.checked)}
+            data-testid="preview-toggle"
+          />{' '}
+          preview the DAG
         </label>
         <span className="muted small">Ctrl+Enter submits</span>
         <button
@@ -179,4 +196,14 @@ export function SubmitView({ onSubmitted }: { onSubmitted: (c: Constellation) =>
       {error && <ProblemBox key={answers} error={error} onGoToLine={goToLine} seq={answers} />}
     </main>
   );
+}
+
+/** "Planned by …": the planner the server names (newer servers), else the older `source` field. */
+export function describePlanner(res: PlanResult): string {
+  const p = res.planner;
+  if (p) {
+    if (p.kind === 'llm') return `Planned by the language model${p.model ? ` ${p.model}` : ''}.`;
+    return `Planned by the ${p.kind} planner${p.model ? ` (${p.model})` : ''}.`;
+  }
+  return `Planned by ${res.source === 'llm' ? 'the language model' : `the ${res.source} planner`}.`;
 }

@@ -1,7 +1,19 @@
-import { memo, useCallback, useMemo, useRef } from 'react';
-import type { Constellation, DeviceView, TaskState } from '../api/types.js';
-import { type GraphLayout, layoutGraph, midpoint, smoothPath, structureKey } from './layout.js';
+import { memo, useCallback, useMemo, useRef, useState } from 'react';
+import type { Constellation, DeviceView, TaskState, TaskStatus } from '../api/types.js';
+import { type GraphLayout, layoutGraph, midpoint, type PlacedEdge, smoothPath, structureKey } from './layout.js';
 import { usePanZoom } from './use-pan-zoom.js';
+import {
+  type DetailMode,
+  detailLevel,
+  intersects,
+  loadDetailMode,
+  nodeRect,
+  pointsRect,
+  type Rect,
+  saveDetailMode,
+  shouldCull,
+  visibleRect,
+} from './viewport.js';
 
 interface Props {
   constellation: Constellation;
@@ -46,14 +58,43 @@ export function DagView({ constellation, devices, selectedTaskId, onSelectTask }
     [wasDragged],
   );
 
+  const [mode, setMode] = useState<DetailMode>(loadDetailMode);
+  const level = detailLevel(k, mode);
+  // Computed once per layout: edge paths and boxes never change with status or zoom.
+  const nodeList = useMemo(() => [...layout.nodes.values()].map((n) => ({ n, box: nodeRect(n) })), [layout]);
+  const edgeList = useMemo(
+    () =>
+      layout.edges.map((e) => ({
+        e,
+        path: smoothPath(e.points),
+        line: straightPath(e.points),
+        box: pointsRect(e.points),
+      })),
+    [layout],
+  );
+  const cull = shouldCull(nodeList.length, mode, pz.viewport);
+  const view: Rect | null = cull ? visibleRect(pz.transform, pz.viewport) : null;
+  const nodes = view ? nodeList.filter((x) => intersects(x.box, view)) : nodeList;
+  const edges = view ? edgeList.filter((x) => intersects(x.box, view)) : edgeList;
+  const isHighlighted = (e: PlacedEdge) =>
+    selectedTaskId !== null && (e.from === selectedTaskId || e.to === selectedTaskId);
+
   return (
-    <div className="dag" data-testid="dag">
+    <div
+      className="dag"
+      data-testid="dag"
+      data-level={level}
+      data-rendered-nodes={nodes.length}
+      data-rendered-edges={edges.length}
+    >
       <svg
         ref={svgRef}
         className="dag-svg"
         onPointerDown={pz.onPointerDown}
         onClick={(e) => {
-          if (e.target === e.currentTarget && !pz.wasDragged()) onSelectTask(null);
+          const compactId = (e.target as Element).closest?.('[data-id]')?.getAttribute('data-id');
+          if (compactId) selectNode(compactId);
+          else if (e.target === e.currentTarget && !pz.wasDragged()) onSelectTask(null);
         }}
         onKeyDown={(e) => {
           if (e.key === 'Escape') onSelectTask(null);
@@ -79,42 +120,65 @@ export function DagView({ constellation, devices, selectedTaskId, onSelectTask }
           ))}
         </defs>
         <g transform={`translate(${x},${y}) scale(${k})`}>
-          {layout.edges.map((e) => {
-            const hl = selectedTaskId !== null && (e.from === selectedTaskId || e.to === selectedTaskId);
-            const mid = e.kind === 'condition' ? midpoint(e.points) : null;
-            return (
-              <g key={e.key} className={`edge edge-${e.kind}${hl ? ' hl' : ''}`} data-testid={`edge-${e.from}-${e.to}`}>
-                <path d={smoothPath(e.points)} markerEnd={`url(#arrow-${e.kind})`} />
-                {mid && (
-                  <g transform={`translate(${mid.x},${mid.y})`} className="edge-label">
-                    <rect x={-labelWidth(e.condition) / 2} y={-8} width={labelWidth(e.condition)} height={16} rx={4} />
-                    <text textAnchor="middle" dy="4">
-                      {truncate(e.condition ?? 'if', 24)}
-                    </text>
+          {level === 'compact'
+            ? // One <path> per dependency kind: thousands of edges cost four DOM nodes.
+              KINDS.map((kind) => {
+                const d = edges
+                  .filter((x) => x.e.kind === kind && !isHighlighted(x.e))
+                  .map((x) => x.line)
+                  .join('');
+                return d ? (
+                  <g key={kind} className={`edge edge-${kind} bundle`}>
+                    <path d={d} />
                   </g>
-                )}
-              </g>
-            );
-          })}
-          {[...layout.nodes.values()].map((n) => {
-            const task = constellation.tasks[n.id];
-            if (!task) return null;
-            const last = task.attempts[task.attempts.length - 1];
-            return (
-              <TaskNode
-                key={n.id}
-                id={n.id}
-                task={task}
-                x={n.x - n.width / 2}
-                y={n.y - n.height / 2}
-                width={n.width}
-                height={n.height}
-                deviceName={last ? (devices.get(last.deviceId)?.name ?? last.deviceId) : null}
-                selected={n.id === selectedTaskId}
-                onSelect={selectNode}
-              />
-            );
-          })}
+                ) : null;
+              })
+            : edges.map(({ e, path }) => <FullEdge key={e.key} edge={e} path={path} highlighted={isHighlighted(e)} />)}
+          {level === 'compact' &&
+            edges
+              .filter((x) => isHighlighted(x.e))
+              .map(({ e, path }) => <FullEdge key={e.key} edge={e} path={path} highlighted />)}
+          {level === 'compact' ? (
+            // Clicks reach the SVG's handler (one for thousands of boxes); zoomed in, nodes are focusable buttons.
+            <g className="nodes-compact">
+              {nodes.map(({ n }) => {
+                const task = constellation.tasks[n.id];
+                if (!task) return null;
+                return (
+                  <CompactNode
+                    key={n.id}
+                    id={n.id}
+                    status={task.status}
+                    x={n.x - n.width / 2}
+                    y={n.y - n.height / 2}
+                    width={n.width}
+                    height={n.height}
+                    selected={n.id === selectedTaskId}
+                  />
+                );
+              })}
+            </g>
+          ) : (
+            nodes.map(({ n }) => {
+              const task = constellation.tasks[n.id];
+              if (!task) return null;
+              const last = task.attempts[task.attempts.length - 1];
+              return (
+                <TaskNode
+                  key={n.id}
+                  id={n.id}
+                  task={task}
+                  x={n.x - n.width / 2}
+                  y={n.y - n.height / 2}
+                  width={n.width}
+                  height={n.height}
+                  deviceName={last ? (devices.get(last.deviceId)?.name ?? last.deviceId) : null}
+                  selected={n.id === selectedTaskId}
+                  onSelect={selectNode}
+                />
+              );
+            })
+          )}
         </g>
       </svg>
       <div className="dag-controls">
@@ -127,10 +191,86 @@ export function DagView({ constellation, devices, selectedTaskId, onSelectTask }
         <button type="button" onClick={pz.fit} title="Fit to view">
           fit
         </button>
+        <button
+          type="button"
+          data-testid="dag-detail"
+          data-mode={mode}
+          onClick={() => {
+            const next = mode === 'auto' ? 'full' : 'auto';
+            saveDetailMode(next);
+            setMode(next);
+          }}
+          title={
+            mode === 'auto'
+              ? 'Level of detail: labels only when legible, only what is on screen. Click to always draw everything.'
+              : 'Everything is drawn with labels at any zoom. Click for automatic level of detail.'
+          }
+        >
+          detail: {mode}
+        </button>
       </div>
-      <Legend />
+      <Legend compact={level === 'compact'} />
     </div>
   );
+}
+
+const FullEdge = memo(function FullEdge({
+  edge: e,
+  path,
+  highlighted,
+}: {
+  edge: PlacedEdge;
+  path: string;
+  highlighted: boolean;
+}) {
+  const mid = e.kind === 'condition' ? midpoint(e.points) : null;
+  return (
+    <g className={`edge edge-${e.kind}${highlighted ? ' hl' : ''}`} data-testid={`edge-${e.from}-${e.to}`}>
+      <path d={path} markerEnd={`url(#arrow-${e.kind})`} />
+      {mid && (
+        <g transform={`translate(${mid.x},${mid.y})`} className="edge-label">
+          <rect x={-labelWidth(e.condition) / 2} y={-8} width={labelWidth(e.condition)} height={16} rx={4} />
+          <text textAnchor="middle" dy="4">
+            {truncate(e.condition ?? 'if', 24)}
+          </text>
+        </g>
+      )}
+    </g>
+  );
+});
+
+interface CompactNodeProps {
+  id: string;
+  status: TaskStatus;
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+  selected: boolean;
+}
+
+/** A zoomed-out node: one status-coloured box, no text (it would be unreadable). */
+const CompactNode = memo(function CompactNode({ id, status, x, y, width, height, selected }: CompactNodeProps) {
+  return (
+    <rect
+      className={`node-dot status-${status}${selected ? ' selected' : ''}`}
+      x={x}
+      y={y}
+      width={width}
+      height={height}
+      rx={9}
+      data-id={id}
+      data-testid={`node-${id}`}
+      data-status={status}
+    />
+  );
+});
+
+/** End to end in one segment: at overview zoom curves look the same and cost more to paint. */
+function straightPath(points: readonly { x: number; y: number }[]): string {
+  const a = points[0];
+  const b = points[points.length - 1];
+  return a && b ? `M${Math.round(a.x)},${Math.round(a.y)}L${Math.round(b.x)},${Math.round(b.y)}` : '';
 }
 
 function labelWidth(condition: string | undefined): number {
@@ -193,9 +333,14 @@ const TaskNode = memo(function TaskNode({ id, task, x, y, width, height, deviceN
   );
 });
 
-function Legend() {
+function Legend({ compact }: { compact: boolean }) {
   return (
     <div className="dag-legend">
+      {compact && (
+        <span className="legend-item" data-testid="dag-lod-note">
+          zoomed out: labels hidden, zoom in to read
+        </span>
+      )}
       {KINDS.map((k) => (
         <span key={k} className={`legend-item edge-${k}`}>
           <svg width="26" height="8" aria-hidden="true">

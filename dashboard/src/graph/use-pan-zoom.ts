@@ -16,6 +16,8 @@ const DRAG_THRESHOLD = 4;
 
 export interface PanZoom {
   transform: Transform;
+  /** Size of the SVG element in CSS pixels (0×0 until measured). */
+  viewport: { width: number; height: number };
   fit: () => void;
   zoomBy: (factor: number) => void;
   /** True right after a drag, so the trailing click can be ignored. */
@@ -29,6 +31,7 @@ export function usePanZoom(
   fitKey: string,
 ): PanZoom {
   const [transform, setTransform] = useState<Transform>({ x: 0, y: 0, k: 1 });
+  const [viewport, setViewport] = useState({ width: 0, height: 0 });
   const dragged = useRef(false);
   // Until the user pans or zooms, the graph keeps fitting its viewport (e.g. when the drawer opens).
   const touched = useRef(false);
@@ -57,6 +60,8 @@ export function usePanZoom(
     const el = ref.current;
     if (!el) return;
     const ro = new ResizeObserver(() => {
+      const r = el.getBoundingClientRect();
+      setViewport((v) => (v.width === r.width && v.height === r.height ? v : { width: r.width, height: r.height }));
       if (!touched.current) fitRef.current();
     });
     ro.observe(el);
@@ -131,5 +136,5 @@ export function usePanZoom(
 
   const wasDragged = useCallback(() => dragged.current, []);
 
-  return { transform, fit, zoomBy, wasDragged, onPointerDown };
+  return { transform, viewport, fit, zoomBy, wasDragged, onPointerDown };
 }
