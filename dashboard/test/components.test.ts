@@ -244,7 +244,8 @@ describe('SubmitView', () => {
 
 describe('PlanPreview', () => {
   it('draws the YAML in the editor as a DAG', () => {
-    const source = 'name: p\ntasks:\n  a: { run: echo a }\n  b: { run: echo b, needs: [a] }\n  c:\n    run: echo c\n    needs: { b: completion }\n';
+    const source =
+      'name: p\ntasks:\n  a: { run: echo a }\n  b: { run: echo b, needs: [a] }\n  c:\n    run: echo c\n    needs: { b: completion }\n';
     const root = render(h(PlanPreview, { source }));
     expect(byTestId(root, 'plan-preview')?.getAttribute('data-tasks')).toBe('3');
     expect(byTestId(root, 'node-a')).not.toBeNull();

@@ -69,7 +69,8 @@ describe('devices page against real agents', () => {
     await page.waitForSelector('[data-testid="task-drawer"][data-task-id="hold"]');
     // Inputs and env resolved as the attempt got them, not the ${{ }} templates.
     await page.waitForFunction(
-      () => document.querySelector('[data-testid="resolved-input-say"]')?.textContent?.includes('hi alpha beta') ?? false,
+      () =>
+        document.querySelector('[data-testid="resolved-input-say"]')?.textContent?.includes('hi alpha beta') ?? false,
     );
     expect(await page.locator('[data-testid="resolved-env-LIST"]').textContent()).toContain('alpha beta');
   });

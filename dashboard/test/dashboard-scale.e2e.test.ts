@@ -9,12 +9,16 @@ import { api, type OrchestratorHandle, startOrchestrator } from '../../scripts/t
 import { buildDashboard, CHROMIUM, CHROMIUM_ARGS, requirePrerequisites } from './browser-setup.js';
 
 const TASKS = 1500;
+// The built-in planner's controlled language (docs/planner.md): a fan-out and a join.
+const PROMPT =
+  'on linux as fetch: echo fetch; then on linux as build: make and on linux as test: make test; then on linux as package: tar czf out.tgz .';
 const WIDTH = 50;
 
 /** Layers of WIDTH tasks, each needing the task above it in the previous layer. */
 function layeredGraph(): { name: string; tasks: Record<string, { run: string; needs?: string[] }> } {
   const tasks: Record<string, { run: string; needs?: string[] }> = {};
-  for (let i = 0; i < TASKS; i++) tasks[`t${i}`] = i < WIDTH ? { run: 'true' } : { run: 'true', needs: [`t${i - WIDTH}`] };
+  for (let i = 0; i < TASKS; i++)
+    tasks[`t${i}`] = i < WIDTH ? { run: 'true' } : { run: 'true', needs: [`t${i - WIDTH}`] };
   return { name: 'scale-e2e', tasks };
 }
 
@@ -77,13 +81,15 @@ describe('big graphs and the plan preview in a browser', () => {
 
   it('previews a planned graph as a DAG beside the YAML, following edits', async () => {
     await page.click('[data-testid="nav-submit"]');
-    await page.fill('[data-testid="plan-input"]', 'fetch the data, then build and test, then package');
+    await page.fill('[data-testid="plan-input"]', PROMPT);
     await page.click('[data-testid="plan-button"]');
     const preview = page.locator('[data-testid="plan-preview"][data-state="ok"]');
     await preview.waitFor();
-    expect(await page.locator('[data-testid="plan-note"]').textContent()).toMatch(/Planned by/);
+    expect(await page.locator('[data-testid="plan-note"]').textContent()).toContain('Planned by the builtin planner');
+    // No device is connected, so the planner warns that "linux" is taken as a label; the page shows it.
+    expect(await page.locator('[data-testid="plan-warnings"]').textContent()).toContain('linux');
     const planned = await api<{ graph: { tasks: Record<string, unknown> } }>(orch!.url, 'POST', '/v1/plan', {
-      prompt: 'fetch the data, then build and test, then package',
+      prompt: PROMPT,
     });
     const ids = Object.keys(planned.graph.tasks);
     expect(Number(await preview.getAttribute('data-tasks'))).toBe(ids.length);

@@ -201,7 +201,13 @@ describe('level of detail and viewport culling', () => {
     expect(r).toEqual({ x0: 500, y0: 250, x1: 900, y1: 550 });
     expect(intersects(r, nodeRect({ x: 480, y: 300, width: 60, height: 20 }))).toBe(true); // straddles the left edge
     expect(intersects(r, nodeRect({ x: 400, y: 300, width: 60, height: 20 }))).toBe(false);
-    expect(pointsRect([{ x: 3, y: 9 }, { x: -1, y: 4 }, { x: 7, y: 5 }])).toEqual({ x0: -1, y0: 4, x1: 7, y1: 9 });
+    expect(
+      pointsRect([
+        { x: 3, y: 9 },
+        { x: -1, y: 4 },
+        { x: 7, y: 5 },
+      ]),
+    ).toEqual({ x0: -1, y0: 4, x1: 7, y1: 9 });
   });
 
   it('renders a 1,000-task graph as few enough elements when zoomed out', () => {

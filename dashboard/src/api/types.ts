@@ -296,4 +296,6 @@ export interface PlanResult {
   source: 'llm' | 'template' | string;
   /** Which planner produced it (newer servers). */
   planner?: { kind: 'llm' | 'builtin' | string; model?: string; [field: string]: unknown };
+  /** Things the planner assumed (newer servers), e.g. a name taken as a label. */
+  warnings?: string[];
 }

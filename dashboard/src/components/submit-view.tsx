@@ -53,6 +53,7 @@ export function SubmitView({ onSubmitted }: { onSubmitted: (c: Constellation) =>
   const [planNote, setPlanNote] = useState<string | null>(null);
   const [planFormat, setPlanFormat] = useState<Format>('yaml');
   const [showPreview, setShowPreview] = useState(false);
+  const [planWarnings, setPlanWarnings] = useState<string[]>([]);
   const textRef = useRef<HTMLTextAreaElement>(null);
   const perm = usePermissions();
   const format = formatChoice === 'auto' ? detectFormat(source) : formatChoice;
@@ -84,12 +85,14 @@ export function SubmitView({ onSubmitted }: { onSubmitted: (c: Constellation) =>
     setBusy(true);
     setError(null);
     setPlanNote(null);
+    setPlanWarnings([]);
     api
       .plan(prompt.trim())
       .then((res) => {
         setSource(planFormat === 'yaml' ? toYaml(res.graph) : `${JSON.stringify(res.graph, null, 2)}\n`);
         setFormatChoice('auto');
         setShowPreview(true);
+        setPlanWarnings([...new Set(res.warnings ?? [])]);
         setPlanNote(`${describePlanner(res)} Review the graph and its preview, then submit.`);
       })
       .catch((err) => setError(toError(err)))
@@ -143,6 +146,13 @@ export function SubmitView({ onSubmitted }: { onSubmitted: (c: Constellation) =>
         <div className="note" data-testid="plan-note">
           {planNote}
         </div>
+      )}
+      {planWarnings.length > 0 && (
+        <ul className="plan-warnings note" data-testid="plan-warnings">
+          {planWarnings.map((w) => (
+            <li key={w}>{w}</li>
+          ))}
+        </ul>
       )}
       <div className={showPreview ? 'submit-split' : 'submit-single'}>
         <textarea
