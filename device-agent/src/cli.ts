@@ -1,5 +1,5 @@
-// Command line: `orrery-agent [options]` runs the agent, `orrery-agent install`
-// writes a service definition. The main `orrery` CLI reuses the same pieces:
+// Command line: `orrery-agent [options]` runs the agent; `install`,
+// `uninstall`, `status` manage it as a service (service-commands.ts). The main `orrery` CLI reuses the same pieces:
 // `program.addCommand(createAgentCommand('agent'))`, or agentMain() directly.
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
@@ -8,16 +8,10 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import type { Logger } from 'pino';
 import { DeviceAgent } from './agent.js';
 import type { CreateSession } from './agent-options.js';
-import { writeEnrollTokenFile } from './credentials.js';
 import { ensureDir } from './durable-file.js';
 import { createCliLogger } from './logger.js';
-import {
-  currentServicePlatform,
-  renderService,
-  type ServicePlatform,
-  type ServiceSpec,
-  writeService,
-} from './service.js';
+import { writeRunState } from './run-state.js';
+import { addServiceCommands } from './service-commands.js';
 import { AGENT_VERSION } from './version.js';
 import { type AgentConfig, loadAgentConfig, mergeAgentConfig } from './agent-config.js';
 import { AgentError } from './errors.js';
@@ -72,6 +66,9 @@ export async function agentMain(opts: AgentMainOptions): Promise<number> {
   const logger = opts.logger ?? (await createCliLogger(opts.logLevel ?? 'info'));
   const dataDir = path.resolve(opts.dataDir ?? defaultDataDir());
   ensureDir(dataDir);
+  // For `orrery-agent status`: which process, since when, and how it ended.
+  const runState = { pid: process.pid, startedAt: Date.now(), version: AGENT_VERSION, server: opts.server };
+  writeRunState(dataDir, runState);
   const agent = new DeviceAgent({
     serverUrl: opts.server,
     dataDir,
@@ -91,6 +88,7 @@ export async function agentMain(opts: AgentMainOptions): Promise<number> {
     let exitCode = 0;
     let signals = 0;
     const finish = (): void => {
+      writeRunState(dataDir, { ...runState, exitCode, stoppedAt: Date.now() });
       if (opts.handleSignals !== false) {
         process.off('SIGTERM', onSignal);
         process.off('SIGINT', onSignal);
@@ -143,7 +141,7 @@ function parseSlots(v: string): number {
   return n;
 }
 
-interface CommonFlags {
+export interface CommonFlags {
   server?: string;
   name?: string;
   labels?: string[];
@@ -250,59 +248,13 @@ export function createAgentCommand(name = 'agent', onExit: (code: number) => voi
       const code = await agentMain(agentMainOptionsFrom(resolved.config, flags.token));
       onExit(code);
     });
-  const install = addCommonOptions(new Command('install'))
-    .description('install the agent as a service (systemd, launchd or Termux:Boot)')
-    .option('--system', 'system-wide service instead of a per-user one')
-    .option('--user <account>', 'with --system: the account the agent runs as')
-    .option('--print', 'print the service file instead of writing it')
-    .addOption(new Option('--platform <platform>', 'target platform').choices(['linux', 'darwin', 'android']))
-    .addHelpText('after', '\nThe enrollment token, if given, is stored in <data-dir>/enroll-token (mode 0600).')
-    .action((flags: InstallFlags) => {
-      if (!flags.server) install.error('error: --server <url> is required (or set ORRERY_SERVER)');
-      onExit(runInstall(flags));
-    });
-  cmd.addCommand(install);
+  addServiceCommands(cmd, { addCommonOptions, flagsAsConfig, onExit });
   return cmd;
 }
 
-interface RunFlags extends CommonFlags, ExecutionFlags {
+export interface RunFlags extends CommonFlags, ExecutionFlags {
   stopAfterDisconnect?: number;
   reconnectMaxMs?: number;
-}
-
-interface InstallFlags extends CommonFlags {
-  system?: boolean;
-  user?: string;
-  print?: boolean;
-  platform?: ServicePlatform;
-}
-
-function runInstall(flags: InstallFlags): number {
-  const dataDir = path.resolve(flags.dataDir ?? defaultDataDir());
-  const spec: ServiceSpec = {
-    server: flags.server!,
-    dataDir,
-    logLevel: flags.logLevel,
-    scope: flags.system ? 'system' : 'user',
-    ...(flags.name ? { name: flags.name } : {}),
-    ...(flags.labels ? { labels: flags.labels } : {}),
-    ...(flags.slots !== undefined ? { slots: flags.slots } : {}),
-    ...(flags.user ? { user: flags.user } : {}),
-  };
-  const file = renderService(spec, flags.platform ?? currentServicePlatform());
-  if (flags.print) {
-    process.stdout.write(`# ${file.path}\n${file.text}`);
-    if (flags.token) process.stdout.write(`# put the enrollment token in ${path.join(dataDir, 'enroll-token')} (mode 0600)\n`);
-    return 0;
-  }
-  if (flags.token) {
-    // The token goes to a private file, never into the (world-readable) service file.
-    ensureDir(dataDir);
-    writeEnrollTokenFile(dataDir, flags.token);
-  }
-  writeService(file);
-  process.stdout.write(`wrote ${file.path}\nnext:\n${file.nextSteps.map((s) => `  ${s}`).join('\n')}\n`);
-  return 0;
 }
 
 /** Entry of bin/orrery-agent.js: `argv` are the user's arguments (process.argv.slice(2)). */

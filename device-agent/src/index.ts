@@ -1,20 +1,33 @@
 // Public API of @orrery/device-agent.
 export { DeviceAgent } from './agent.js';
+export {
+  AGENT_CONFIG_SHAPE,
+  type AgentConfig,
+  AgentConfigError,
+  defaultConfigPath,
+  loadAgentConfig,
+  validateAgentConfig,
+} from './agent-config.js';
 export type { CreateSession, DeviceAgentOptions, EnrollFn, StopOptions } from './agent-options.js';
+export { AttemptJournal, type JournalEntry } from './attempt-journal.js';
 export {
   cachedCapabilities,
   detectOs,
   type FullProbe,
-  probeCapabilities,
-  probeCapabilitiesAsync,
   type ProbeHost,
   type ProbeOptions,
+  probeCapabilities,
+  probeCapabilitiesAsync,
   realProbeHost,
 } from './capabilities.js';
 export { CapabilityMonitor, type CapabilityMonitorOptions, capabilitiesDiffer } from './capability-monitor.js';
+export { type AgentMainOptions, agentMain, createAgentCommand, defaultDataDir, runAgentCli } from './cli.js';
+export { type DeviceCredentials, loadCredentials, saveCredentials } from './credentials.js';
 export { AgentError, type AgentErrorCode, REJECT_CODES } from './errors.js';
-export { Outbox, type OutboxItem } from './outbox.js';
-export { AttemptJournal, type JournalEntry } from './attempt-journal.js';
+export { AdbExecutor } from './executors/adb.js';
+export { HttpExecutor } from './executors/http.js';
+export { McpExecutor } from './executors/mcp.js';
+export { ExecutorRegistry, KNOWN_EXECUTORS } from './executors/registry.js';
 export {
   type AttemptHooks,
   DEFAULT_KILL_GRACE_MS,
@@ -26,23 +39,22 @@ export {
   type ShellExecutorOptions,
 } from './executors/shell.js';
 export type { AssignProblem, ExecutorSettings, RunAs, TaskExecutor } from './executors/types.js';
-export { ExecutorRegistry, KNOWN_EXECUTORS } from './executors/registry.js';
-export { HttpExecutor } from './executors/http.js';
-export { McpExecutor } from './executors/mcp.js';
-export { AdbExecutor } from './executors/adb.js';
+export { Outbox, type OutboxItem } from './outbox.js';
 export { type AllowSettings, compilePattern, NOT_ALLOWED_CODES } from './safety/policy.js';
 export { scrubbedEnv } from './safety/task-env.js';
-export { extractOutputs, selectPath } from './task-outputs.js';
-export { loadCredentials, saveCredentials, type DeviceCredentials } from './credentials.js';
-export { AGENT_VERSION } from './version.js';
-export { agentMain, createAgentCommand, defaultDataDir, runAgentCli, type AgentMainOptions } from './cli.js';
 export {
+  DEFAULT_NODE_FLAGS,
+  planService,
   renderLaunchdPlist,
-  renderService,
   renderSystemdUnit,
   renderTermuxBoot,
+  renderWindowsTaskXml,
+  renderWindowsWrapper,
   type ServiceFile,
+  type ServicePlan,
   type ServicePlatform,
   type ServiceSpec,
-  writeService,
 } from './service.js';
+export { installService, type ServiceStatus, serviceStatus, uninstallService } from './service-manager.js';
+export { extractOutputs, selectPath } from './task-outputs.js';
+export { AGENT_VERSION } from './version.js';

@@ -129,7 +129,8 @@ describe('orrery-agent CLI with a real AIP server', () => {
     const code = await new Promise<number | null>((r) => child?.once('exit', (c) => r(c)));
     expect(code).toBe(0);
     expect(out).toContain('<string>dev.orrery.agent</string>');
-    expect(out).toContain('<string>ws://h:1</string>');
+    expect(out).toContain('server: ws://h:1\n');
+    expect(out).toContain('<string>--config</string>');
   });
 
   it('picks a per-user data dir by platform', () => {
