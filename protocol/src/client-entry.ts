@@ -9,3 +9,4 @@ export { type AipLogger, silentLogger } from './logger.js';
 export { AipClient, type AipClientConfig } from './client/aip-client.js';
 export { enrollDevice, type EnrollOptions } from './client/enroll.js';
 export { backoffDelay } from './client/backoff.js';
+export * from './artifacts/index.js';

@@ -56,6 +56,8 @@ export interface ServerSession {
   /** The Hello of the latest connection (capabilities may change on reconnect). */
   readonly hello: Hello;
   readonly connected: boolean;
+  /** The version agreed on the latest connection (artifact bodies need 2). */
+  readonly protocolVersion: number;
   /** Sends a message; reliable types are sequenced and replayed after resume. */
   send(body: Body): void;
   /** With AipServerConfig.holdAcks: acknowledge everything delivered so far (it is durable now). */
@@ -71,6 +73,8 @@ export interface ServerSession {
   on(event: 'resume', handler: () => void): this;
   /** The session is gone for good (goodbye, terminate, retention expired). */
   on(event: 'end', handler: (reason: string) => void): this;
+  /** An artifact body (unsequenced, version 2) arrived on the live connection. */
+  on(event: 'artifact', handler: (body: Body) => void): this;
 }
 
 export interface AipClientOptions {
@@ -103,4 +107,6 @@ export interface AipClientSession {
   on(event: 'disconnect', handler: (reason: string) => void): this;
   /** A fatal protocol error: the client stops reconnecting. */
   on(event: 'fatal', handler: (code: string, message: string) => void): this;
+  /** An artifact body (unsequenced, version 2) arrived on the live connection. */
+  on(event: 'artifact', handler: (body: Body) => void): this;
 }

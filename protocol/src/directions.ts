@@ -16,6 +16,10 @@ export const AGENT_SENDS: ReadonlySet<BodyType> = new Set<BodyType>([
   'goodbye',
   'error',
   'ackOnly',
+  'artifactOffer',
+  'artifactRequest',
+  'artifactChunk',
+  'artifactStatus',
 ]);
 
 export const ORCHESTRATOR_SENDS: ReadonlySet<BodyType> = new Set<BodyType>([
@@ -28,4 +32,7 @@ export const ORCHESTRATOR_SENDS: ReadonlySet<BodyType> = new Set<BodyType>([
   'goodbye',
   'error',
   'ackOnly',
+  'artifactRequest',
+  'artifactChunk',
+  'artifactStatus',
 ]);

@@ -15,3 +15,4 @@ export { backoffDelay } from './client/backoff.js';
 export { dialChannel, type DialOptions } from './transport/dial.js';
 export { DEFAULT_MAX_FRAME_BYTES } from './transport/frame-limit.js';
 export { AIP_CONNECT_PATH, aipServiceDefinition } from './transport/grpc-service.js';
+export * from './artifacts/index.js';

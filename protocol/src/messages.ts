@@ -88,12 +88,37 @@ export interface TaskRef {
   attempt: number;
 }
 
+export interface ArtifactOutputSpec {
+  name: string;
+  /** File path or glob (one match), relative to the work dir. */
+  path: string;
+}
+
+export interface ArtifactInput {
+  /** Destination, relative to the work dir. */
+  path: string;
+  /** Lower-case hex sha256. */
+  digest: string;
+  size: number;
+  /** "<task>.<artifact>", for messages. */
+  source: string;
+}
+
+export interface ArtifactRef {
+  name: string;
+  digest: string;
+  size: number;
+}
+
 export interface Assign extends TaskRef {
   leaseMs: number;
   executor: ExecutorSpec;
   inputs: Record<string, string>;
   timeoutMs: number;
   outputs: OutputSpec[];
+  /** Version 2 (absent from older senders: read as []). */
+  artifactOutputs?: ArtifactOutputSpec[];
+  artifactInputs?: ArtifactInput[];
 }
 
 export type Accept = TaskRef;
@@ -128,6 +153,8 @@ export interface Result extends TaskRef {
   endedAtMs: number;
   stdoutBytes: number;
   stderrBytes: number;
+  /** Version 2: artifacts the orchestrator confirmed stored. */
+  artifacts?: ArtifactRef[];
 }
 
 export interface Cancel extends TaskRef {
@@ -166,6 +193,38 @@ export interface Enrolled {
   labels: string[];
 }
 
+export interface ArtifactOffer {
+  digest: string;
+  size: number;
+  name: string;
+  constellationId: string;
+  taskId: string;
+  attempt: number;
+}
+
+export interface ArtifactRequest {
+  digest: string;
+  offset: number;
+  window: number;
+  round: number;
+}
+
+export interface ArtifactChunk {
+  digest: string;
+  offset: number;
+  data: Uint8Array;
+  chunkSha256: Uint8Array;
+  size: number;
+  round: number;
+}
+
+export interface ArtifactStatus {
+  digest: string;
+  /** '' = stored; otherwise an ARTIFACT_* code. */
+  code: string;
+  message: string;
+}
+
 /** Every message kind that can ride in an Envelope, keyed by its oneof name. */
 export interface BodyMap {
   hello: Hello;
@@ -186,6 +245,10 @@ export interface BodyMap {
   enroll: Enroll;
   enrolled: Enrolled;
   taskReport: TaskReport;
+  artifactOffer: ArtifactOffer;
+  artifactRequest: ArtifactRequest;
+  artifactChunk: ArtifactChunk;
+  artifactStatus: ArtifactStatus;
 }
 
 export type BodyType = keyof BodyMap;
@@ -214,5 +277,15 @@ export const RELIABLE_TYPES: ReadonlySet<BodyType> = new Set<BodyType>([
   'taskReport',
 ]);
 
-export const PROTOCOL_VERSION = 1;
-export const SUPPORTED_PROTOCOL_VERSIONS: readonly number[] = [1];
+/** Bodies that exist from protocol version 2 on (artifact transfer). */
+export const ARTIFACT_TYPES: ReadonlySet<BodyType> = new Set<BodyType>([
+  'artifactOffer',
+  'artifactRequest',
+  'artifactChunk',
+  'artifactStatus',
+]);
+
+/** The first protocol version with artifact transfer. */
+export const ARTIFACTS_VERSION = 2;
+export const PROTOCOL_VERSION = 2;
+export const SUPPORTED_PROTOCOL_VERSIONS: readonly number[] = [1, 2];

@@ -44,6 +44,8 @@ const samples: { [K in BodyType]: BodyMap[K] } = {
     inputs: { in1: 'v1', in2: 'v2' },
     timeoutMs: 30000,
     outputs: [{ name: 'out', source: 'stdout', path: '' }],
+    artifactOutputs: [{ name: 'bin', path: 'build/*.apk' }],
+    artifactInputs: [{ path: 'in/data.bin', digest: 'ab'.repeat(32), size: 2 ** 33, source: 'make.data' }],
   },
   accept: { ...ref },
   reject: { ...ref, code: 'NO_SLOTS', reason: 'busy' },
@@ -60,6 +62,7 @@ const samples: { [K in BodyType]: BodyMap[K] } = {
     endedAtMs: 1_700_000_001_000,
     stdoutBytes: 10,
     stderrBytes: 2 ** 40,
+    artifacts: [{ name: 'data', digest: 'cd'.repeat(32), size: 12 }],
   },
   cancel: { ...ref, reason: 'user' },
   leaseRenewal: { ...ref, leaseMs: 9000 },
@@ -70,6 +73,17 @@ const samples: { [K in BodyType]: BodyMap[K] } = {
   enroll: { token: 'tok', deviceName: 'phone', capabilities },
   enrolled: { deviceId: 'dev-2', credential: 'cred', labels: ['a', 'b'] },
   taskReport: { ...ref, state: 'finished' },
+  artifactOffer: { digest: 'ef'.repeat(32), size: 2 ** 35, name: 'data', ...ref },
+  artifactRequest: { digest: 'ef'.repeat(32), offset: 2 ** 34, window: 2 * 1024 * 1024, round: 3 },
+  artifactChunk: {
+    digest: 'ef'.repeat(32),
+    offset: 262144,
+    data: new Uint8Array([9, 8, 7]),
+    chunkSha256: new Uint8Array(32).fill(1),
+    size: 2 ** 35,
+    round: 3,
+  },
+  artifactStatus: { digest: 'ef'.repeat(32), code: 'ARTIFACT_INTEGRITY', message: 'damaged' },
 };
 
 function normalise(value: unknown): unknown {
@@ -118,6 +132,8 @@ describe('codec', () => {
         inputs: {},
         timeoutMs: 0,
         outputs: [],
+        artifactOutputs: [],
+        artifactInputs: [],
       },
     });
   });

@@ -23,7 +23,7 @@ describe.each(TRANSPORTS)('AIP conformance: handshake over %s', (transport) => {
     expect(session.connected).toBe(true);
     expect(session.hello.capabilities.executors).toEqual(['shell']);
     expect(welcomes[0]).toMatchObject({
-      protocolVersion: 1,
+      protocolVersion: 2,
       sessionId: session.sessionId,
       deviceId: 'dev-a',
       resumed: false,

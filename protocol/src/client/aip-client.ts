@@ -12,6 +12,8 @@ import { AGENT_SENDS, ORCHESTRATOR_SENDS } from '../directions.js';
 import { ProtocolError, TERMINAL_ERROR_CODES } from '../errors.js';
 import { type AipLogger, silentLogger } from '../logger.js';
 import {
+  ARTIFACT_TYPES,
+  ARTIFACTS_VERSION,
   type Body,
   type Envelope,
   type Heartbeat,
@@ -67,6 +69,7 @@ export class AipClient extends EventEmitter implements AipClientSession {
   override on(event: 'acked', handler: (seq: number, body: Body) => void): this;
   override on(event: 'disconnect', handler: (reason: string) => void): this;
   override on(event: 'fatal', handler: (code: string, message: string) => void): this;
+  override on(event: 'artifact', handler: (body: Body) => void): this;
   // biome-ignore lint/suspicious/noExplicitAny: EventEmitter overload signature
   override on(event: string, handler: (...args: any[]) => void): this {
     return super.on(event, handler);
@@ -236,11 +239,16 @@ export class AipClient extends EventEmitter implements AipClientSession {
     if (body.type === 'welcome' || body.type === 'enrolled') {
       throw new ProtocolError('AIP_OUT_OF_ORDER', `${body.type} after the handshake`);
     }
+    if (ARTIFACT_TYPES.has(body.type) && (this.welcome?.protocolVersion ?? 0) < ARTIFACTS_VERSION) {
+      throw new ProtocolError('AIP_UNKNOWN_MESSAGE', `${body.type} needs protocol version ${ARTIFACTS_VERSION}`);
+    }
     const receipt = this.link.receive(env);
     if (receipt === 'deliver') {
       this.emit('message', body);
     } else if (receipt === 'control' && body.type === 'goodbye') {
       this.becomeFatal('AIP_GOODBYE', body.value.reason);
+    } else if (receipt === 'control' && ARTIFACT_TYPES.has(body.type)) {
+      this.emit('artifact', body);
     }
   }
 

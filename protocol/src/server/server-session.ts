@@ -7,7 +7,7 @@ import type { AipErrorCode, Channel, ServerSession } from '../contracts.js';
 import { AGENT_SENDS } from '../directions.js';
 import { ProtocolError } from '../errors.js';
 import type { AipLogger } from '../logger.js';
-import type { Body, Envelope, Hello } from '../messages.js';
+import { ARTIFACT_TYPES, ARTIFACTS_VERSION, type Body, type Envelope, type Hello } from '../messages.js';
 import { ReliableLink } from '../session/reliable-link.js';
 
 export interface ServerSessionConfig {
@@ -81,6 +81,7 @@ export class AipServerSession extends EventEmitter implements ServerSession {
   override on(event: 'disconnect', handler: (reason: string) => void): this;
   override on(event: 'resume', handler: () => void): this;
   override on(event: 'end', handler: (reason: string) => void): this;
+  override on(event: 'artifact', handler: (body: Body) => void): this;
   // biome-ignore lint/suspicious/noExplicitAny: EventEmitter overload signature
   override on(event: string, handler: (...args: any[]) => void): this {
     return super.on(event, handler);
@@ -148,6 +149,9 @@ export class AipServerSession extends EventEmitter implements ServerSession {
       }
       if (env.body.type === 'hello' || env.body.type === 'enroll') {
         throw new ProtocolError('AIP_OUT_OF_ORDER', `${env.body.type} after the handshake`);
+      }
+      if (ARTIFACT_TYPES.has(env.body.type) && this.protocolVersion < ARTIFACTS_VERSION) {
+        throw new ProtocolError('AIP_UNKNOWN_MESSAGE', `${env.body.type} needs protocol version ${ARTIFACTS_VERSION}`);
       }
       this.dispatch(env);
     } catch (err) {
@@ -218,6 +222,8 @@ export class AipServerSession extends EventEmitter implements ServerSession {
         }
         return;
       default:
+        // Artifact bodies are unsequenced: their transfer keeps its own offsets.
+        if (ARTIFACT_TYPES.has(body.type)) this.emit('artifact', body);
         return; // ackOnly: the ack was applied by receive()
     }
   }

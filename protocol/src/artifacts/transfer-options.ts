@@ -1,0 +1,31 @@
+// Knobs of an artifact transfer, with the defaults proto/AIP.md §12 names.
+import type { AipLogger } from '../logger.js';
+import type { Body } from '../messages.js';
+import type { BlobStore } from './blob-store.js';
+
+export const DEFAULT_CHUNK_BYTES = 256 * 1024;
+export const DEFAULT_WINDOW_BYTES = 2 * 1024 * 1024;
+export const DEFAULT_MAX_BLOB_BYTES = 1024 * 1024 * 1024;
+
+export interface ArtifactPeerOptions {
+  store: BlobStore;
+  /** Writes an (unsequenced) artifact body on the live connection; dropped while disconnected. */
+  send(body: Body): void;
+  /** Whether a connection is up now. */
+  connected(): boolean;
+  /** Bytes per ArtifactChunk (default 256 KiB; must fit the frame limit). */
+  chunkBytes?: number;
+  /** Credit a receiver grants beyond what it holds (default 2 MiB): bounds memory in flight. */
+  windowBytes?: number;
+  /** Largest blob this side accepts (default 1 GiB); larger: ARTIFACT_TOO_LARGE. */
+  maxBlobBytes?: number;
+  /** Damaged chunks or blobs, or stalls, tolerated per transfer before ARTIFACT_INTEGRITY (default 3). */
+  maxRetries?: number;
+  /** A connected transfer without progress for this long asks again (default 10 s). */
+  stallMs?: number;
+  /** Whether this side takes uploads (ArtifactOffer); the orchestrator does, agents do not. */
+  acceptOffers?: boolean;
+  /** Called after a received blob is stored (verified, durable). */
+  onStored?(digest: string, size: number): void;
+  logger?: AipLogger;
+}
