@@ -5,12 +5,18 @@ import { alg, Graph } from '@dagrejs/graphlib';
 import { conditionRefs, checkReference, type RefGraph } from '../model/references.js';
 import { scanTemplate } from '../model/template.js';
 import type { GraphSpec, OutputSource } from '../model/types.js';
+import { artifactInputPath } from './artifact-refs.js';
 import { type GraphIssue, toPointer } from './graph-error.js';
 import type { RawGraph } from './normalise.js';
 
 function needPath(raw: RawGraph, to: string, from: string): string {
   const needs = raw.tasks[to]?.needs;
-  if (Array.isArray(needs)) return toPointer(['tasks', to, 'needs', needs.indexOf(from)]);
+  if (Array.isArray(needs) && needs.includes(from)) return toPointer(['tasks', to, 'needs', needs.indexOf(from)]);
+  // An edge implied by an artifact input points at that input.
+  if (!needs || Array.isArray(needs) || !Object.hasOwn(needs, from)) {
+    const viaArtifact = artifactInputPath(raw.tasks[to], to, from);
+    if (viaArtifact) return viaArtifact;
+  }
   return toPointer(['tasks', to, 'needs', from]);
 }
 

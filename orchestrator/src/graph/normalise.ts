@@ -12,6 +12,7 @@ import type {
   TargetSelector,
   TaskSpec,
 } from '../model/types.js';
+import { taskArtifacts } from './artifact-refs.js';
 import { parseDuration } from './durations.js';
 import { executorArgsIssues } from './executor-args.js';
 import { type GraphIssue, toPointer } from './graph-error.js';
@@ -34,6 +35,10 @@ export interface RawTask {
   cwd?: string;
   inputs?: Record<string, Scalar>;
   outputs?: Record<string, 'stdout' | 'json' | 'status' | { file: string } | { json: string } | { header: string }>;
+  /** name -> file path or glob in the work dir. */
+  artifacts?: Record<string, string>;
+  /** destination path -> tasks.<id>.artifacts.<name>. */
+  artifactInputs?: Record<string, string>;
   needs?: string[] | Record<string, 'success' | 'completion' | 'failure' | { if: string }>;
   retries?: number | { max: number; backoff?: number | string; maxBackoff?: number | string; multiplier?: number };
   timeout?: number | string;
@@ -173,8 +178,12 @@ export function buildSpec(g: RawGraph, issues: GraphIssue[]): GraphSpec {
     if (t.description !== undefined) spec.description = t.description;
     const timeout = parseDuration(t.timeout ?? d.timeout);
     if (timeout !== undefined && timeout > 0) spec.timeoutMs = timeout;
+    const needs = dependencies(id, t, issues);
+    const art = taskArtifacts(id, t, g.tasks, new Set(needs.map((n) => n.from)), issues);
+    if (art.artifacts) spec.artifacts = art.artifacts;
+    if (art.artifactInputs) spec.artifactInputs = art.artifactInputs;
     tasks.push(spec);
-    deps.push(...dependencies(id, t, issues));
+    deps.push(...needs, ...art.implied);
   }
   const spec: GraphSpec = { name: g.name, inputs: stringify(g.inputs), tasks, dependencies: deps };
   if (g.description !== undefined) spec.description = g.description;

@@ -34,6 +34,16 @@ export function taskSpecProblem(spec: unknown): string | null {
     if (src.from === 'file' && typeof src.path !== 'string') return `output ${name} needs a file path`;
     if (src.from === 'header' && typeof src.name !== 'string') return `output ${name} needs a header name`;
   }
+  if (t.artifacts !== undefined && !isStringRecord(t.artifacts)) return 'task artifacts must map names to paths';
+  if (t.artifactInputs !== undefined) {
+    if (!isRecord(t.artifactInputs)) return 'task artifactInputs must map paths to { task, artifact }';
+    for (const [dest, src] of Object.entries(t.artifactInputs)) {
+      const v = src as unknown;
+      if (!isRecord(v) || typeof v.task !== 'string' || typeof v.artifact !== 'string') {
+        return `artifact input ${dest} must be { task, artifact }`;
+      }
+    }
+  }
   if (typeof t.priority !== 'number' || !Number.isFinite(t.priority)) return 'task priority must be a number';
   if (t.timeoutMs !== undefined && !(typeof t.timeoutMs === 'number' && t.timeoutMs > 0)) {
     return 'task timeoutMs must be a positive number';

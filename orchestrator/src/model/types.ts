@@ -64,6 +64,10 @@ export interface TaskSpec {
   /** Values may contain ${{ inputs.x }} and ${{ tasks.<id>.outputs.<name> }}. */
   inputs: Record<string, string>;
   outputs: Record<string, OutputSource>;
+  /** Files kept as artifacts on success: name -> path or glob in the work dir. */
+  artifacts?: Record<string, string>;
+  /** Artifacts placed in the work dir before the task starts: destination path -> producer. */
+  artifactInputs?: Record<string, ArtifactSource>;
   priority: number;
   timeoutMs?: number;
   retry: RetryPolicy;
@@ -71,6 +75,18 @@ export interface TaskSpec {
 
 /** What happens when a task fails for good: nothing, a replan proposal to approve, or an applied replan (docs/planner.md). */
 export type ReplanPolicy = 'off' | 'propose' | 'auto';
+
+/** Where an artifact input comes from: tasks.<task>.artifacts.<artifact>. */
+export interface ArtifactSource {
+  task: string;
+  artifact: string;
+}
+
+/** A stored artifact of a succeeded attempt (content address). */
+export interface ArtifactRecord {
+  digest: string;
+  size: number;
+}
 
 /** A normalised graph, ready to become a constellation. */
 export interface GraphSpec {
@@ -129,6 +145,8 @@ export interface TaskState {
   status: TaskStatus;
   attempts: Attempt[];
   outputs: Record<string, string>;
+  /** Artifacts of the attempt that succeeded, by name (journaled with its result). */
+  artifacts?: Record<string, ArtifactRecord>;
   /** Why a ready task is still waiting (e.g. no matching device). */
   waitingReason?: string;
   /** Not before this time (ms) may the next attempt start (retry backoff). */
