@@ -5,6 +5,7 @@ import type { ShellExecutorOptions } from './executors/shell.js';
 import type { AllowSettings } from './safety/policy.js';
 import type { RunAsSetting } from './safety/run-as.js';
 import type { CapabilityMonitorOptions } from './capability-monitor.js';
+import type { AgentArtifactOptions } from './artifacts/agent-artifacts.js';
 
 export type CreateSession = (config: AipClientConfig) => AipClientSession;
 export type EnrollFn = (req: { url: string; enroll: Enroll; caPem?: string }) => Promise<Enrolled>;
@@ -62,6 +63,8 @@ export interface DeviceAgentOptions {
    * (tasks keep running while disconnected).
    */
   stopAfterDisconnectMs?: number;
+  /** Artifact size limits and cache cap (cache under dataDir/artifacts). */
+  artifacts?: AgentArtifactOptions;
 }
 
 export interface StopOptions {

@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import {
   AipClient,
+  ArtifactError,
   type AipClientSession,
   type Assign,
   type Body,
@@ -23,6 +24,7 @@ import {
 } from '@orrery/protocol/client';
 import pino, { type Logger } from 'pino';
 import type { CreateSession, DeviceAgentOptions, EnrollFn, StopOptions } from './agent-options.js';
+import { AgentArtifacts } from './artifacts/agent-artifacts.js';
 import { AttemptJournal, processStartTicks } from './attempt-journal.js';
 import { CapabilityMonitor } from './capability-monitor.js';
 import { loadCredentials, readEnrollTokenFile, removeEnrollTokenFile, saveCredentials } from './credentials.js';
@@ -35,7 +37,7 @@ import { Outbox } from './outbox.js';
 import { recoverInterrupted } from './recovery.js';
 import { ExecutorRegistry } from './executors/registry.js';
 import { DEFAULT_KILL_GRACE_MS, DEFAULT_MAX_CAPTURE_BYTES, DEFAULT_MAX_FORWARD_BYTES } from './executors/shell.js';
-import type { RunAs, RunningAttempt } from './executors/types.js';
+import type { AttemptHooks, RunAs, RunningAttempt } from './executors/types.js';
 import { resolveRunAs } from './safety/run-as.js';
 import { scrubbedEnv } from './safety/task-env.js';
 import { attemptKey, outboxKeyOf } from './task-keys.js';
@@ -62,6 +64,7 @@ export class DeviceAgent {
   private outbox!: Outbox;
   private journal!: AttemptJournal;
   private executors!: ExecutorRegistry;
+  private artifacts!: AgentArtifacts;
   private session: AipClientSession | undefined;
   private caps!: Capabilities;
   private readonly live = new Map<string, LiveAttempt>();
@@ -117,6 +120,10 @@ export class DeviceAgent {
     if (!this.opts.executor?.keepWorkDirs && !this.opts.workDir) rmSync(workRoot, { recursive: true, force: true });
     if (runAs) mkdirSync(workRoot, { recursive: true, mode: 0o711 });
     this.finished = new FinishedAttempts(this.outbox, this.opts.rememberFinished ?? 1024);
+    this.artifacts = new AgentArtifacts(this.dataDir, this.logger.child({ component: 'artifacts' }), {
+      ...this.opts.artifacts,
+      ...(runAs ? { owner: { uid: runAs.uid, gid: runAs.gid } } : {}),
+    });
 
     this.monitor = new CapabilityMonitor({
       ...this.opts.probe,
@@ -153,6 +160,7 @@ export class DeviceAgent {
       ...(this.lease ? { missedHeartbeats: 2 } : {}),
     });
     this.session = session;
+    this.artifacts.attach(session);
     session.on('welcome', (w) => this.onWelcome(w));
     session.on('message', (body) => this.onMessage(body));
     session.on('acked', (_seq, body) => this.onAcked(body));
@@ -372,11 +380,35 @@ export class DeviceAgent {
       onOutput: (stream, data, offset) => this.sendLog(ref, stream, data, offset),
       onNote: (text) => this.systemLine(entry, text, false),
       onProgress: (u) => this.send({ type: 'progress', value: { ...ref, fraction: u.fraction, message: u.message } }),
+      ...this.artifactHooks(a, entry),
     });
     entry.run.done.then(
       (result) => this.onAttemptDone(entry, result),
       (err) => this.logger.error({ err, attempt: key }, 'executor failed unexpectedly'),
     );
+  }
+
+  /** Artifact inputs placed before the process starts; outputs uploaded before the Result. */
+  private artifactHooks(a: Assign, entry: LiveAttempt): Pick<AttemptHooks, 'prepare' | 'finalize'> {
+    const ref = entry.ref;
+    const note = (text: string): void => this.systemLine(entry, text, false);
+    const report = (fraction: number, message: string): void => this.send({ type: 'progress', value: { ...ref, fraction, message } });
+    const coded = (err: unknown): Error =>
+      new Error(err instanceof ArtifactError ? `${err.code}: ${err.message}` : `ARTIFACT_STORE_FAILED: ${(err as Error).message}`);
+    const hooks: Pick<AttemptHooks, 'prepare' | 'finalize'> = {};
+    if (a.artifactInputs?.length) {
+      hooks.prepare = (cwd) => this.artifacts.placeInputs(a, cwd, report, note).catch((err: unknown) => Promise.reject(coded(err)));
+    }
+    if (a.artifactOutputs?.length) {
+      hooks.finalize = async (result, cwd) => {
+        try {
+          return { ...result, artifacts: await this.artifacts.collectOutputs(a, cwd, report, note) };
+        } catch (err) {
+          throw coded(err);
+        }
+      };
+    }
+    return hooks;
   }
 
   private sendLog(ref: TaskRef, stream: LogStream, data: Uint8Array, offset: number): void {
@@ -496,6 +528,7 @@ export class DeviceAgent {
       if (!flushed) this.logger.warn({ pending: this.outbox.size }, 'outbox not fully acknowledged; kept for the next start');
     }
     await this.session?.stop(options.reason ?? (drain ? 'agent drained' : 'agent stopped'));
+    this.artifacts?.close();
     this.state = 'stopped';
     this.logger.info('agent stopped');
   }

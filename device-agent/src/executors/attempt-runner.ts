@@ -93,11 +93,36 @@ class RunnerAttempt implements RunningAttempt, AttemptIo {
     let end: WorkEnd;
     try {
       makeWorkDir(this.cwd, this.base, this.settings.runAs);
-      end = await work(this);
+    } catch (err) {
+      return this.cleanUp(this.finish({ error: `AGENT_EXECUTOR_FAILED: ${(err as Error).message}` }));
+    }
+    try {
+      // Artifact inputs arrive before the work starts.
+      await this.hooks.prepare?.(this.cwd);
+    } catch (err) {
+      return this.cleanUp(this.finish({ error: (err as Error).message }));
+    }
+    try {
+      end = this.stop ? {} : await work(this);
     } catch (err) {
       end = { error: this.stop ? '' : `AGENT_EXECUTOR_FAILED: ${(err as Error).message}` };
     }
-    return this.finish(end);
+    let result = this.finish(end);
+    if (result.outcome === 'SUCCEEDED' && this.hooks.finalize) {
+      // Artifact outputs are collected (and uploaded) before the work dir goes.
+      result = await this.hooks.finalize(result, this.cwd).catch((err: unknown) => ({
+        ...result,
+        outcome: 'FAILED' as const,
+        exitCode: 1,
+        error: (err as Error).message,
+      }));
+    }
+    return this.cleanUp(result);
+  }
+
+  private cleanUp(result: Result): Result {
+    if (this.ownsCwd) rmSync(this.base, { recursive: true, force: true });
+    return result;
   }
 
   env(): NodeJS.ProcessEnv {
@@ -221,7 +246,6 @@ class RunnerAttempt implements RunningAttempt, AttemptIo {
       outcome = 'FAILED';
     }
     this.captured.length = 0;
-    if (this.ownsCwd) rmSync(this.base, { recursive: true, force: true });
     return {
       ...this.ref,
       outcome,

@@ -137,6 +137,32 @@ class ShellAttempt implements RunningAttempt {
     this.cwd = spec.cwd ? path.resolve(base, spec.cwd) : base;
     try {
       makeWorkDir(this.cwd, base, limits.runAs);
+    } catch (err) {
+      this.finish({ exitCode: -1, signal: '', error: `AGENT_SPAWN_FAILED: ${(err as Error).message}` });
+      return;
+    }
+    if (!hooks.prepare) {
+      this.startSafely(base);
+      return;
+    }
+    this.preparing = true;
+    hooks.prepare(this.cwd).then(
+      () => {
+        this.preparing = false;
+        // Cancelled while preparing: finish() already ran.
+        if (!this.finished) this.startSafely(base);
+      },
+      (err: unknown) => {
+        this.preparing = false;
+        this.finish({ exitCode: -1, signal: '', error: (err as Error).message });
+      },
+    );
+  }
+
+  private preparing = false;
+
+  private startSafely(base: string): void {
+    try {
       this.start(base);
     } catch (err) {
       this.finish({ exitCode: -1, signal: '', error: `AGENT_SPAWN_FAILED: ${(err as Error).message}` });
@@ -259,6 +285,11 @@ class ShellAttempt implements RunningAttempt {
   private stopWith(cause: StopCause): void {
     if (this.stop) return;
     this.stop = cause;
+    if (this.preparing) {
+      // Nothing runs yet (inputs still arriving): the attempt ends now.
+      this.finish({ exitCode: -1, signal: '', error: '' });
+      return;
+    }
     const pid = this.child?.pid;
     if (cause.kind === 'timeout') {
       this.note(`timed out after ${this.assign.timeoutMs} ms; killing the process tree`);
@@ -321,8 +352,7 @@ class ShellAttempt implements RunningAttempt {
       if (error === '') error = end.signal ? `killed by ${end.signal}` : `exit code ${end.exitCode}`;
     }
     this.captured.length = 0;
-    if (this.ownsCwd) rmSync(this.base, { recursive: true, force: true });
-    this.resolve({
+    const result: Result = {
       ...this.ref,
       outcome,
       exitCode: end.signal ? -1 : end.exitCode,
@@ -333,6 +363,17 @@ class ShellAttempt implements RunningAttempt {
       endedAtMs: Date.now(),
       stdoutBytes: this.bytes.STDOUT,
       stderrBytes: this.bytes.STDERR,
-    });
+    };
+    const done = (r: Result): void => {
+      if (this.ownsCwd) rmSync(this.base, { recursive: true, force: true });
+      this.resolve(r);
+    };
+    if (outcome !== 'SUCCEEDED' || !this.hooks.finalize) {
+      done(result);
+      return;
+    }
+    this.hooks.finalize(result, this.cwd).then(done, (err: unknown) =>
+      done({ ...result, outcome: 'FAILED', error: (err as Error).message }),
+    );
   }
 }

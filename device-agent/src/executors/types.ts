@@ -14,6 +14,10 @@ export interface AttemptHooks {
   onProgress?(update: ProgressUpdate): void;
   /** A process of the attempt is running with this pid (= its process group id on POSIX). */
   onSpawn?(pid: number): void;
+  /** Runs in the fresh work dir before the work starts (artifact inputs); a throw fails the attempt. */
+  prepare?(cwd: string): Promise<void>;
+  /** Sees a successful Result before the work dir is removed (artifact outputs) and may change it. */
+  finalize?(result: Result, cwd: string): Promise<Result>;
 }
 
 export interface RunningAttempt {

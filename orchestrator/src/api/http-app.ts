@@ -1,6 +1,7 @@
 // Builds the Fastify app: auth, routes, SSE, dashboard and problem+json errors.
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import type { Logger } from 'pino';
+import { type ArtifactRoutesDeps, registerArtifactRoutes } from '../artifacts/artifact-routes.js';
 import { registerAuth } from './auth.js';
 import { registerEventStream } from './event-stream.js';
 import { sendProblem } from './problem.js';
@@ -22,6 +23,8 @@ export interface HttpAppOptions {
   /** Largest request body (a 100k-task graph is ~20 MB of JSON). */
   bodyLimitBytes?: number;
   https?: { cert: Buffer; key: Buffer };
+  /** Artifact listing and download (GET /v1/artifacts/:digest). */
+  artifacts?: ArtifactRoutesDeps;
 }
 
 export function buildHttpApp(opts: HttpAppOptions): FastifyInstance {
@@ -46,6 +49,7 @@ export function buildHttpApp(opts: HttpAppOptions): FastifyInstance {
   registerAuth(app, { disabled: opts.authDisabled, admin: opts.admin });
   registerRoutes(app, opts.service, opts.admin);
   if (opts.planning) registerPlannerRoutes(app, opts.planning);
+  if (opts.artifacts) registerArtifactRoutes(app, opts.artifacts);
   registerEventStream(app, opts.service);
   registerStaticFiles(app, opts.dashboardDir);
   return app;

@@ -59,6 +59,27 @@ export class ApiClient {
     return (type.includes('json') ? JSON.parse(text) : text) as T;
   }
 
+  /** A raw GET (for streamed downloads); problems become ApiError like request() does. */
+  async download(path: string): Promise<Response> {
+    let res: Response;
+    try {
+      res = await fetch(new URL(path, this.baseUrl), { headers: this.headers() });
+    } catch (err) {
+      throw new ApiError({ code: 'SERVER_UNREACHABLE', status: 0, title: `Cannot reach the orchestrator at ${this.baseUrl}`, detail: String(err) });
+    }
+    if (!res.ok) {
+      const text = await res.text();
+      let problem: ProblemLike;
+      try {
+        problem = JSON.parse(text) as ProblemLike;
+      } catch {
+        problem = { code: 'HTTP_ERROR', status: res.status, title: text || res.statusText };
+      }
+      throw new ApiError(problem);
+    }
+    return res;
+  }
+
   submit(doc: unknown): Promise<Constellation> {
     return this.request('POST', '/v1/constellations', doc);
   }

@@ -9,6 +9,7 @@ import { registerAdmin } from './commands/admin.js';
 import { registerPlan } from './commands/plan.js';
 import { registerReplan } from './commands/replan.js';
 import { registerCerts } from './commands/certs.js';
+import { registerArtifacts } from './commands/artifacts.js';
 import { DEFAULT_SERVER } from './context.js';
 import { formatError } from './format.js';
 
@@ -29,6 +30,7 @@ export function buildProgram(): Command {
   registerReplan(program);
   registerAdmin(program);
   registerCerts(program);
+  registerArtifacts(program);
   return program;
 }
 

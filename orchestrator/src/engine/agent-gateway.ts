@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { AipServer, type AuthDecision, type Body, type EnrollDecision, type ServerSession } from '@orrery/protocol';
 import { customAlphabet } from 'nanoid';
 import type { Logger } from 'pino';
+import type { ArtifactHub } from '../artifacts/artifact-hub.js';
 import { reportProgress } from '../model/index.js';
 import type { OrchestratorStore } from '../store/index.js';
 import { hashSecret } from '../store/index.js';
@@ -26,6 +27,8 @@ export interface GatewayOptions {
   authDisabled: boolean;
   heartbeatIntervalMs: number;
   missedHeartbeats: number;
+  /** Artifact transfer and storage; absent = artifacts refused. */
+  artifacts?: ArtifactHub;
 }
 
 export function createAgentGateway(opts: GatewayOptions): AipServer {
@@ -79,6 +82,7 @@ export function createAgentGateway(opts: GatewayOptions): AipServer {
   const wired = new WeakSet<ServerSession>();
   server.on('session', (session, resumed) => {
     engine.deviceLife.connected(session, grantedLabels.get(session.deviceId) ?? [], resumed);
+    opts.artifacts?.attach(session, resumed);
     if (wired.has(session)) return;
     wired.add(session);
     session.on('message', (body) => {
@@ -132,11 +136,20 @@ export function createAgentGateway(opts: GatewayOptions): AipServer {
       }
       case 'result': {
         const v = body.value;
+        let outcome: (typeof OUTCOMES)[keyof typeof OUTCOMES] = OUTCOMES[v.outcome as keyof typeof OUTCOMES] ?? 'failed';
+        let error = v.error;
+        // A success may only name artifacts this orchestrator has stored.
+        const stored = outcome === 'succeeded' && v.artifacts?.length ? (opts.artifacts?.resultArtifacts(v.artifacts) ?? { error: 'ARTIFACT_UNSUPPORTED: this orchestrator stores no artifacts' }) : {};
+        if (stored.error) {
+          outcome = 'failed';
+          error = stored.error;
+        }
         engine.finishAttempt(device, v.constellationId, v.taskId, v.attempt, {
-          outcome: OUTCOMES[v.outcome as keyof typeof OUTCOMES] ?? 'failed',
+          outcome,
           exitCode: v.exitCode,
-          ...(v.error ? { error: v.error } : {}),
+          ...(error ? { error } : {}),
           outputs: v.outputs ?? {},
+          ...(stored.artifacts ? { artifacts: stored.artifacts } : {}),
           ...(v.startedAtMs ? { startedAt: v.startedAtMs } : {}),
           ...(v.endedAtMs ? { endedAt: v.endedAtMs } : {}),
         });

@@ -1,6 +1,8 @@
 // Builds the Assign an agent receives: every ${{ }} reference resolved
-// against the constellation's inputs and upstream outputs.
+// against the constellation's inputs and upstream outputs, and every
+// artifact input resolved to its producer's stored digest.
 import type { Assign } from '@orrery/protocol';
+import { artifactAssignFields } from '../artifacts/assign-artifacts.js';
 import { resolveTaskForDispatch } from '../model/index.js';
 import type { Constellation, TaskState } from '../model/types.js';
 
@@ -25,5 +27,6 @@ export function buildAssign(c: Constellation, t: TaskState, attempt: number, lea
       source: src.from,
       path: src.from === 'file' ? src.path : src.from === 'json' ? (src.path ?? '') : src.from === 'header' ? src.name : '',
     })),
+    ...artifactAssignFields(c, t),
   };
 }

@@ -94,6 +94,8 @@ export class EngineState {
           // The agent's clock is the better source for when the process started.
           const attempt = c.tasks[d.taskId]?.attempts.find((a) => a.number === d.attempt);
           if (r.ok && attempt && d.startedAt) attempt.startedAt = attempt.startedAt ?? d.startedAt;
+          const t = c.tasks[d.taskId];
+          if (r.ok && t && d.outcome === 'succeeded' && d.artifacts) c.tasks[d.taskId] = { ...t, artifacts: d.artifacts };
           return r;
         });
       }

@@ -9,6 +9,8 @@ import type { ConstellationSummary, LiveEvent } from '../api/live-events.js';
 import type { Constellation, TaskChange, TaskState } from '../model/types.js';
 import { Scheduler } from '../scheduler/index.js';
 import type { LogRecord, NewEvent, OrchestratorStore } from '../store/index.js';
+import { ARTIFACTS_VERSION } from '@orrery/protocol';
+import { usesArtifacts } from '../artifacts/assign-artifacts.js';
 import { buildAssign } from './assign-message.js';
 import { DeviceLifecycle } from './device-lifecycle.js';
 import { DeviceRegistry, type DeviceEntry } from './device-registry.js';
@@ -322,6 +324,9 @@ export class Engine {
       this.dirtyDevices.add(device.id);
       let assign: Body;
       try {
+        if (usesArtifacts(task) && session.protocolVersion < ARTIFACTS_VERSION) {
+          throw new Error(`ARTIFACT_UNSUPPORTED: device ${device.id} speaks AIP ${session.protocolVersion}; artifacts need ${ARTIFACTS_VERSION} (upgrade the agent)`);
+        }
         assign = { type: 'assign', value: buildAssign(c, task, attempt, this.lostAfterMs) };
       } catch (err) {
         // An input that cannot be resolved fails the attempt instead of the engine.
@@ -454,7 +459,15 @@ export class Engine {
     cid: string,
     tid: string,
     attempt: number,
-    r: { outcome: EventMap['task.finished']['outcome']; exitCode?: number; error?: string; outputs: Record<string, string>; startedAt?: number; endedAt?: number },
+    r: {
+      outcome: EventMap['task.finished']['outcome'];
+      exitCode?: number;
+      error?: string;
+      outputs: Record<string, string>;
+      artifacts?: EventMap['task.finished']['artifacts'];
+      startedAt?: number;
+      endedAt?: number;
+    },
   ): void {
     const key = taskKey(cid, tid);
     if (device && device.running.get(key) === attempt) {
@@ -477,6 +490,7 @@ export class Engine {
       jitter: this.random(),
       ...(r.exitCode !== undefined ? { exitCode: r.exitCode } : {}),
       ...(r.error ? { error: r.error } : {}),
+      ...(r.artifacts && Object.keys(r.artifacts).length ? { artifacts: r.artifacts } : {}),
       ...(r.startedAt ? { startedAt: r.startedAt } : {}),
     });
     if (applied.rejected?.stale) {

@@ -2,7 +2,7 @@
 // applyEvent() rebuilds exactly the state the engine had: every random or
 // time-dependent value (ids, timestamps, backoff delays) is in the event.
 import type { EditBatch, GraphSpec } from '../model/types.js';
-import type { AttemptOutcome } from '../model/types.js';
+import type { ArtifactRecord, AttemptOutcome } from '../model/types.js';
 
 export interface EventMap {
   'constellation.submitted': { id: string; owner: string; spec: GraphSpec };
@@ -21,6 +21,8 @@ export interface EventMap {
     exitCode?: number;
     error?: string;
     outputs: Record<string, string>;
+    /** Stored artifacts of a succeeded attempt (their blobs are durable before this event). */
+    artifacts?: Record<string, ArtifactRecord>;
     startedAt?: number;
     endedAt: number;
     /** Random jitter in [0, 1) for the retry backoff, fixed here so replay is exact. */

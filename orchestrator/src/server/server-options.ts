@@ -23,6 +23,10 @@ export interface ServerOptions {
   planner?: PlannerConfig;
   /** Most replan proposals per constellation (default 5). */
   maxReplanProposals?: number;
+  /** Largest single artifact accepted (default 1 GiB). */
+  artifactMaxBytes?: number;
+  /** Unreferenced artifacts are evicted (LRU) while the store is above this (default 20 GiB). */
+  artifactStoreMaxBytes?: number;
 }
 
 export const DEFAULT_SERVER_OPTIONS: ServerOptions = {

@@ -7,6 +7,8 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
 import { buildHttpApp } from '../api/http-app.js';
+import { ArtifactHub } from '../artifacts/artifact-hub.js';
+import { referencedDigests } from '../artifacts/referenced.js';
 import { createAgentGateway } from '../engine/agent-gateway.js';
 import { Engine } from '../engine/engine.js';
 import { EngineService } from '../engine/orchestrator-service.js';
@@ -58,7 +60,15 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   });
   const tracing = startTracing(engine, logger);
   const service = new EngineService(engine, store);
+  const artifacts = new ArtifactHub({
+    dataDir,
+    logger,
+    ...(opts.artifactMaxBytes !== undefined ? { maxArtifactBytes: opts.artifactMaxBytes } : {}),
+    ...(opts.artifactStoreMaxBytes !== undefined ? { retention: { maxStoreBytes: opts.artifactStoreMaxBytes } } : {}),
+    referenced: () => referencedDigests(engine.state.constellations.values()),
+  });
   const gateway = createAgentGateway({
+    artifacts,
     engine,
     store,
     logger,
@@ -108,6 +118,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     authDisabled: opts.authDisabled,
     dashboardDir: opts.dashboardDir ?? defaultDashboardDir(),
     logger,
+    artifacts: { hub: artifacts, constellation: (id) => engine.state.constellations.get(id) },
     ...(tls ? { https: tls } : {}),
   });
   await app.listen({ host: opts.host, port: opts.port });
@@ -162,6 +173,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
         await app.close().catch(() => undefined);
         await planning.close();
         await gateway.close();
+        artifacts.close();
         await engine.close();
         await tracing?.close();
         store.close();

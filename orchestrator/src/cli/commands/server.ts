@@ -31,6 +31,8 @@ export function registerServer(program: Command): void {
     .option('--llm-timeout-ms <ms>', 'per-request timeout for the planner endpoint (env ORRERY_LLM_TIMEOUT_MS, default 60000)', int)
     .option('--replan-max <n>', 'most replan proposals per constellation (default 5)', int)
     .option('--log-level <level>', 'trace, debug, info, warn, error', DEFAULT_SERVER_OPTIONS.logLevel)
+    .option('--artifact-max-bytes <bytes>', 'largest single artifact an agent may upload (default 1 GiB)', int)
+    .option('--artifact-store-max-bytes <bytes>', 'evict unreferenced artifacts (LRU) above this total (default 20 GiB)', int)
     .action(async (opts) => {
       // Loaded on demand so client commands start fast.
       const { startServer } = await import('../../server/start.js');
@@ -51,6 +53,8 @@ export function registerServer(program: Command): void {
         snapshotEveryEvents: opts.snapshotEvery,
         minSnapshotIntervalMs: opts.snapshotMinIntervalMs,
         recoveryGraceMs: opts.recoveryGraceMs,
+        ...(opts.artifactMaxBytes !== undefined ? { artifactMaxBytes: opts.artifactMaxBytes } : {}),
+        ...(opts.artifactStoreMaxBytes !== undefined ? { artifactStoreMaxBytes: opts.artifactStoreMaxBytes } : {}),
         planner: plannerConfigFromEnv({
           ...process.env,
           ...(opts.llmBaseUrl ? { ORRERY_LLM_BASE_URL: opts.llmBaseUrl } : {}),

@@ -1,0 +1,147 @@
+// The orchestrator's artifacts: one content-addressed store under the data
+// dir, one transfer peer per agent session (uploads in, downloads out), the
+// check that a Result names only stored blobs, and retention.
+import path from 'node:path';
+import {
+  ArtifactPeer,
+  type ArtifactRef,
+  ARTIFACTS_VERSION,
+  BlobStore,
+  DEFAULT_MAX_BLOB_BYTES,
+  type ServerSession,
+} from '@orrery/protocol';
+import type { Logger } from 'pino';
+import type { ArtifactRecord } from '../model/types.js';
+import { planEviction, type RetentionPolicy } from './retention.js';
+
+export interface ArtifactHubOptions {
+  dataDir: string;
+  logger: Logger;
+  /** Largest single artifact accepted (default 1 GiB). */
+  maxArtifactBytes?: number;
+  retention?: Partial<RetentionPolicy>;
+  /** Digests some kept constellation references (never evicted). */
+  referenced(): Set<string>;
+}
+
+export const DEFAULT_MAX_STORE_BYTES = 20 * 1024 * 1024 * 1024;
+const DEFAULT_GRACE_MS = 60 * 60 * 1000;
+
+export class ArtifactHub {
+  readonly store: BlobStore;
+  readonly maxArtifactBytes: number;
+  private readonly peers = new Map<ServerSession, ArtifactPeer>();
+  private readonly log: Logger;
+  private readonly policy: RetentionPolicy;
+  private gcTimer: NodeJS.Timeout | undefined;
+  private gcScheduled = false;
+  /** Chunk bytes served to agents (for /metrics). */
+  bytesServed = 0;
+  bytesStored = 0;
+
+  constructor(private readonly opts: ArtifactHubOptions) {
+    this.log = opts.logger.child({ component: 'artifacts' });
+    this.store = new BlobStore(path.join(opts.dataDir, 'artifacts'));
+    this.maxArtifactBytes = opts.maxArtifactBytes ?? DEFAULT_MAX_BLOB_BYTES;
+    this.policy = {
+      maxStoreBytes: opts.retention?.maxStoreBytes ?? DEFAULT_MAX_STORE_BYTES,
+      graceMs: opts.retention?.graceMs ?? DEFAULT_GRACE_MS,
+    };
+    // Partial uploads cut by our own crash or restart: never stored, removed now.
+    const cleaned = this.store.cleanTemp();
+    if (cleaned > 0) this.log.info({ cleaned }, 'removed partial artifact uploads');
+    this.gcTimer = setInterval(() => this.collectGarbage(), 10 * 60 * 1000);
+    this.gcTimer.unref();
+  }
+
+  /** Wires a session (new or resumed) to its transfer peer. */
+  attach(session: ServerSession, resumed: boolean): void {
+    const existing = this.peers.get(session);
+    if (existing) {
+      if (resumed) existing.reconnected();
+      return;
+    }
+    const peer = new ArtifactPeer({
+      store: this.store,
+      acceptOffers: true,
+      maxBlobBytes: this.maxArtifactBytes,
+      send: (body) => {
+        if (body.type === 'artifactChunk') this.bytesServed += body.value.data.byteLength;
+        session.send(body);
+      },
+      connected: () => session.connected,
+      onStored: (digest, size) => {
+        this.bytesStored += size;
+        this.log.info({ digest, size, device: session.deviceId }, 'artifact stored');
+        this.scheduleGc();
+      },
+      logger: this.log,
+    });
+    this.peers.set(session, peer);
+    session.on('artifact', (body) => {
+      if (session.protocolVersion >= ARTIFACTS_VERSION) peer.handle(body);
+    });
+    session.on('end', () => {
+      peer.close();
+      this.peers.delete(session);
+    });
+  }
+
+  /**
+   * The artifacts of a Result, checked against the store: a Result may only
+   * name blobs the orchestrator holds (it confirmed them before the agent sent it).
+   */
+  resultArtifacts(refs: readonly ArtifactRef[] | undefined): {
+    artifacts?: Record<string, ArtifactRecord>;
+    error?: string;
+  } {
+    if (!refs || refs.length === 0) return {};
+    const artifacts: Record<string, ArtifactRecord> = {};
+    for (const r of refs) {
+      const size = this.store.sizeOf(r.digest);
+      if (size === undefined || size !== r.size) {
+        return { error: `ARTIFACT_MISSING: artifact ${r.name} (${r.digest}) is not stored on the orchestrator` };
+      }
+      artifacts[r.name] = { digest: r.digest, size: r.size };
+    }
+    return { artifacts };
+  }
+
+  /** Removes unreferenced blobs, least recently used first, while over the size cap. */
+  collectGarbage(now = Date.now()): { removed: number; freedBytes: number; storedBytes: number } {
+    const blobs = this.store.list();
+    const plan = planEviction(blobs, this.opts.referenced(), this.policy, now);
+    let freed = 0;
+    for (const b of plan.remove) {
+      this.store.remove(b.digest);
+      freed += b.size;
+    }
+    if (plan.remove.length > 0) this.log.info({ removed: plan.remove.length, freed }, 'evicted unreferenced artifacts');
+    if (plan.afterBytes > this.policy.maxStoreBytes) {
+      this.log.warn(
+        { storedBytes: plan.afterBytes, capBytes: this.policy.maxStoreBytes },
+        'artifact store over its cap with referenced or recent blobs only',
+      );
+    }
+    return { removed: plan.remove.length, freedBytes: freed, storedBytes: plan.afterBytes };
+  }
+
+  private scheduleGc(): void {
+    if (this.gcScheduled) return;
+    this.gcScheduled = true;
+    setTimeout(() => {
+      this.gcScheduled = false;
+      try {
+        this.collectGarbage();
+      } catch (err) {
+        this.log.warn({ err }, 'artifact garbage collection failed');
+      }
+    }, 1000).unref();
+  }
+
+  close(): void {
+    if (this.gcTimer) clearInterval(this.gcTimer);
+    for (const peer of this.peers.values()) peer.close();
+    this.peers.clear();
+  }
+}

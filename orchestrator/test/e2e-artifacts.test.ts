@@ -1,0 +1,203 @@
+// Artifacts end to end, with a real orchestrator and real agents: a file
+// produced on one device becomes the input of a task on another, checked by
+// its sha256 on both ends, served over HTTP and the CLI, and still there
+// after the orchestrator is SIGKILLed and restarted.
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  type AgentHandle,
+  api,
+  type OrchestratorHandle,
+  spawnCli,
+  startAgent,
+  startOrchestrator,
+  waitFor,
+} from '../../scripts/testing/stack.js';
+
+type Task = {
+  status: string;
+  outputs: Record<string, string>;
+  artifacts?: Record<string, { digest: string; size: number }>;
+  attempts: Array<{ deviceId: string; error?: string }>;
+};
+type C = { id: string; status: string; tasks: Record<string, Task> };
+
+const running: Array<OrchestratorHandle | AgentHandle> = [];
+afterEach(async () => {
+  await Promise.all(running.splice(0).map((p) => p.kill('SIGKILL')));
+});
+
+const online = (url: string, names: string[]) =>
+  waitFor(
+    async () => {
+      const { items } = await api<{ items: Array<{ name: string; status: string }> }>(url, 'GET', '/v1/devices');
+      return names.every((n) => items.some((d) => d.name === n && d.status === 'online'));
+    },
+    `${names.join(', ')} online`,
+  );
+
+const finished = (url: string, id: string, timeoutMs = 60_000) =>
+  waitFor(
+    async () => {
+      const c = await api<C>(url, 'GET', `/v1/constellations/${id}`);
+      return ['succeeded', 'failed', 'cancelled'].includes(c.status) ? c : undefined;
+    },
+    `constellation ${id} to finish`,
+    timeoutMs,
+  );
+
+const SIX_MB = 6 * 1024 * 1024;
+
+/** Producer writes a random multi-megabyte file; consumers print the sha256 of what they received. */
+function graph(name: string, consumers: string[]) {
+  const tasks: Record<string, unknown> = {
+    make: {
+      target: { labels: ['producer'] },
+      run: `mkdir -p out && head -c ${SIX_MB} /dev/urandom > out/data-$$.bin && sha256sum out/data-*.bin | cut -d' ' -f1`,
+      outputs: { sha: 'stdout' },
+      artifacts: { data: 'out/data-*.bin' },
+    },
+  };
+  let prev = 'make';
+  for (const id of consumers) {
+    tasks[id] = {
+      target: { labels: ['consumer'] },
+      needs: prev === 'make' ? [] : [prev],
+      artifactInputs: { 'in/data.bin': 'tasks.make.artifacts.data' },
+      run: `sha256sum in/data.bin | cut -d' ' -f1`,
+      outputs: { sha: 'stdout' },
+    };
+    prev = id;
+  }
+  return { name, tasks };
+}
+
+describe('artifacts end to end', () => {
+  it('moves a multi-megabyte file from the device that made it to a task on another device', async () => {
+    const orch = await startOrchestrator({ heartbeatMs: 300 });
+    running.push(orch);
+    running.push(startAgent({ server: orch.aipUrl, name: 'maker', labels: ['producer'], slots: 1 }));
+    running.push(startAgent({ server: orch.aipUrl, name: 'user', labels: ['consumer'], slots: 1 }));
+    await online(orch.url, ['maker', 'user']);
+
+    const c = await api<C>(orch.url, 'POST', '/v1/constellations', graph('move-a-file', ['use', 'again']));
+    const done = await finished(orch.url, c.id);
+    expect(done.status).toBe('succeeded');
+    const made = done.tasks.make as Task;
+    const sha = made.outputs.sha as string;
+    expect(sha).toMatch(/^[0-9a-f]{64}$/);
+    expect(made.artifacts?.data).toEqual({ digest: sha, size: SIX_MB });
+    expect((done.tasks.use as Task).outputs.sha).toBe(sha);
+    expect((done.tasks.again as Task).outputs.sha).toBe(sha);
+    // Different devices: the bytes really crossed the channel twice (up, then down).
+    expect(made.attempts[0]?.deviceId).not.toBe((done.tasks.use as Task).attempts[0]?.deviceId);
+
+    // The second consumer on the same device used the cached blob: no second transfer.
+    const useLog = await api<string>(orch.url, 'GET', `/v1/constellations/${c.id}/tasks/use/logs`);
+    const againLog = await api<string>(orch.url, 'GET', `/v1/constellations/${c.id}/tasks/again/logs`);
+    expect(useLog).toContain(`artifact make.data fetched (${SIX_MB} bytes, sha256 ${sha})`);
+    expect(againLog).toContain(`artifact make.data from the local cache (sha256 ${sha})`);
+
+    // Listed and downloadable over HTTP, with length and digest headers.
+    const { items } = await api<{ items: Array<{ task: string; name: string; digest: string; size: number }> }>(
+      orch.url,
+      'GET',
+      `/v1/constellations/${c.id}/artifacts`,
+    );
+    expect(items).toEqual([expect.objectContaining({ task: 'make', name: 'data', digest: sha, size: SIX_MB })]);
+    const res = await fetch(`${orch.url}/v1/artifacts/${sha}`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-length')).toBe(String(SIX_MB));
+    expect(res.headers.get('repr-digest')).toBe(`sha-256=:${Buffer.from(sha, 'hex').toString('base64')}:`);
+    const body = Buffer.from(await res.arrayBuffer());
+    expect(createHash('sha256').update(body).digest('hex')).toBe(sha);
+    const missing = await fetch(`${orch.url}/v1/artifacts/${'0'.repeat(64)}`);
+    expect(missing.status).toBe(404);
+    expect(((await missing.json()) as { code: string }).code).toBe('ARTIFACT_NOT_FOUND');
+    expect((await fetch(`${orch.url}/v1/artifacts/nope`)).status).toBe(400);
+
+    // And through the CLI.
+    const out = mkdtempSync(join(tmpdir(), 'orrery-art-cli-'));
+    const list = spawnCli(['artifacts', c.id, 'make', '--server', orch.url]);
+    expect(await list.exited).toBe(0);
+    expect(list.output()).toContain(`make.data  6.0 MiB  ${sha}`);
+    const get = spawnCli(['artifacts', 'get', sha, '-o', join(out, 'data.bin'), '--server', orch.url]);
+    expect(await get.exited).toBe(0);
+    expect(
+      createHash('sha256')
+        .update(readFileSync(join(out, 'data.bin')))
+        .digest('hex'),
+    ).toBe(sha);
+  });
+
+  it('keeps a stored artifact across an orchestrator SIGKILL: the consumer, started after the restart, still gets it', async () => {
+    let orch = await startOrchestrator({ heartbeatMs: 300 });
+    running.push(orch);
+    const port = Number(new URL(orch.url).port);
+    running.push(startAgent({ server: orch.aipUrl, name: 'maker2', labels: ['producer'], slots: 1 }));
+    await online(orch.url, ['maker2']);
+
+    const c = await api<C>(orch.url, 'POST', '/v1/constellations', graph('survive-restart', ['use']));
+    const made = await waitFor(async () => {
+      const s = await api<C>(orch.url, 'GET', `/v1/constellations/${c.id}`);
+      return s.tasks.make?.status === 'succeeded' ? s.tasks.make : undefined;
+    }, 'the producer to succeed');
+    const sha = made.outputs.sha as string;
+
+    await orch.kill('SIGKILL');
+    // A partial upload left by the crash must be cleaned up, never served.
+    const tmp = join(orch.dataDir, 'artifacts', 'tmp');
+    mkdirSync(tmp, { recursive: true });
+    writeFileSync(join(tmp, 'leftover-abc.part'), 'half a blob');
+    orch = await startOrchestrator({ dataDir: orch.dataDir, port, heartbeatMs: 300 });
+    running.push(orch);
+    expect(readdirSync(tmp)).toEqual([]);
+    expect(existsSync(join(orch.dataDir, 'artifacts', 'sha256', sha.slice(0, 2), sha))).toBe(true);
+
+    running.push(startAgent({ server: orch.aipUrl, name: 'user2', labels: ['consumer'], slots: 1 }));
+    const done = await finished(orch.url, c.id);
+    expect(done.status).toBe('succeeded');
+    expect((done.tasks.use as Task).outputs.sha).toBe(sha);
+  });
+
+  it('fails an attempt whose artifact is over the orchestrator limit with ARTIFACT_TOO_LARGE, storing nothing', async () => {
+    const orch = await startOrchestrator({ heartbeatMs: 300, args: ['--artifact-max-bytes', '1000'] });
+    running.push(orch);
+    running.push(startAgent({ server: orch.aipUrl, name: 'big', labels: ['producer'], slots: 1 }));
+    await online(orch.url, ['big']);
+    const c = await api<C>(orch.url, 'POST', '/v1/constellations', {
+      name: 'too-big',
+      tasks: {
+        make: {
+          target: { labels: ['producer'] },
+          run: 'head -c 5000 /dev/zero > big.bin',
+          artifacts: { big: 'big.bin' },
+        },
+      },
+    });
+    const done = await finished(orch.url, c.id);
+    expect(done.status).toBe('failed');
+    expect(done.tasks.make?.attempts[0]?.error).toMatch(/^ARTIFACT_TOO_LARGE: /);
+    const stored = join(orch.dataDir, 'artifacts', 'sha256');
+    expect(readdirSync(stored).flatMap((d) => readdirSync(join(stored, d)))).toEqual([]);
+  });
+
+  it('refuses a graph whose artifact input names an unknown artifact, with a stable code and path', async () => {
+    const orch = await startOrchestrator({ heartbeatMs: 300 });
+    running.push(orch);
+    const err = await api(orch.url, 'POST', '/v1/constellations', {
+      name: 'bad-ref',
+      tasks: {
+        make: { run: 'true', artifacts: { data: 'x.bin' } },
+        use: { run: 'true', artifactInputs: { 'x.bin': 'tasks.make.artifacts.nope' } },
+      },
+    }).catch((e: { status: number; body: { code: string; errors: Array<{ path: string }> } }) => e);
+    expect((err as { status: number }).status).toBe(422);
+    const body = (err as { body: { code: string; errors?: Array<{ path: string }> } }).body;
+    expect(body.code).toBe('GRAPH_UNKNOWN_REFERENCE');
+    expect(JSON.stringify(body)).toContain('/tasks/use/artifactInputs/x.bin');
+  });
+});
