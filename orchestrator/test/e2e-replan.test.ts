@@ -4,10 +4,13 @@
 // the auto policy; requests with hints; stale proposals; rejection; the
 // per-constellation bound; SSE proposal events; the audit log; and the
 // `orrery plan` preview.
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type AgentHandle,
   api,
+  CLI,
   type OrchestratorHandle,
   spawnCli,
   startAgent,
@@ -238,8 +241,47 @@ describe('replanning with the built-in planner', () => {
   });
 });
 
+/** Runs `orrery plan` on a pseudo-terminal (util-linux `script`) and answers the confirmation prompt. */
+async function planOnTerminal(sentence: string, answer: string): Promise<{ code: number | null; out: string }> {
+  const quote = (s: string): string => `'${s.replace(/'/g, `'"'"'`)}'`;
+  const cmd = [process.execPath, CLI, 'plan', '--server', orch.url, sentence].map(quote).join(' ');
+  const child = spawn('script', ['-qec', cmd, '/dev/null'], {
+    stdio: ['pipe', 'pipe', 'pipe'],
+    env: { ...process.env, NO_COLOR: '1' },
+  });
+  let out = '';
+  let answered = false;
+  child.stdout.on('data', (b: Buffer) => {
+    out += b.toString();
+    if (!answered && out.includes('[y/N]')) {
+      answered = true;
+      child.stdin.write(`${answer}\n`);
+    }
+  });
+  const code = await new Promise<number | null>((r) => child.on('exit', r));
+  return { code, out };
+}
+
 describe('orrery plan', () => {
   const sentence = 'preview: on box-a as hello: echo hello; then on cpu as bye: echo bye';
+
+  it.skipIf(!existsSync('/usr/bin/script'))(
+    'on a terminal asks first: "y" submits, anything else does not (exit 3)',
+    async () => {
+      const count = async (): Promise<number> =>
+        (await api<{ items: Array<{ name: string }> }>(orch.url, 'GET', '/v1/constellations')).items.filter(
+          (c) => c.name === 'asked',
+        ).length;
+      const no = await planOnTerminal('asked: on any as a: echo hi', 'n');
+      expect(no.out).toContain('Submit this plan? [y/N]');
+      expect(no.code).toBe(3);
+      expect(await count()).toBe(0);
+      const yes = await planOnTerminal('asked: on any as a: echo hi', 'y');
+      expect(yes.code, yes.out).toBe(0);
+      expect(yes.out).toMatch(/submitted asked as \w+/);
+      expect(await count()).toBe(1);
+    },
+  );
 
   it('without a terminal and without --yes prints the tree and exits 3 without submitting', async () => {
     const before = (await api<{ items: unknown[] }>(orch.url, 'GET', '/v1/constellations')).items.length;

@@ -2,6 +2,8 @@
 // plans, invalid JSON, schema violations and unknown targets repaired on the
 // next try, bounded tries, timeouts, 429 with Retry-After, 5xx, servers that
 // refuse response_format; then through a real orchestrator with the audit log.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type AgentHandle,
@@ -395,5 +397,54 @@ describe('LLM replanning end to end (auto policy)', () => {
       requestedBy: 'engine (task build failed)',
     });
     expect(calls.items[0]!.prompt).toContain('toolchain broken on this box');
+  });
+});
+
+describe('planner routes and roles', () => {
+  let orch: OrchestratorHandle;
+  afterAll(async () => {
+    await orch?.kill('SIGKILL');
+  });
+
+  it('the audit log needs operator or admin; viewers may read proposals but not decide them', async () => {
+    orch = await startOrchestrator({ auth: true });
+    const admin = readFileSync(join(orch.dataDir, 'admin-token'), 'utf8').trim();
+    const call = async (
+      token: string,
+      method: string,
+      path: string,
+      body?: unknown,
+    ): Promise<{ status: number; body: { code?: string } }> => {
+      const res = await fetch(`${orch.url}${path}`, {
+        method,
+        headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+        body: body ? JSON.stringify(body) : undefined,
+      });
+      return { status: res.status, body: (await res.json()) as { code?: string } };
+    };
+    const viewer = ((await call(admin, 'POST', '/v1/admin/api-tokens', { role: 'viewer' })).body as { token: string })
+      .token;
+    const operator = (
+      (await call(admin, 'POST', '/v1/admin/api-tokens', { role: 'operator' })).body as { token: string }
+    ).token;
+    const planned = await call(operator, 'POST', '/v1/plan', { prompt: 'on any as a: echo hi' });
+    expect(planned.status).toBe(200);
+    const calls = await call(viewer, 'GET', '/v1/planner/calls');
+    expect(calls.status).toBe(403);
+    expect(calls.body.code).toBe('FORBIDDEN');
+    const asOperator = await call(operator, 'GET', '/v1/planner/calls');
+    expect(asOperator.status).toBe(200);
+    expect(
+      (asOperator.body as unknown as { items: Array<{ requestedBy: string; planner: string }> }).items[0],
+    ).toMatchObject({
+      requestedBy: 'token:operator',
+      planner: 'builtin',
+    });
+    const { id } = (await call(operator, 'POST', '/v1/constellations', { name: 'x', tasks: { a: { run: 'true' } } }))
+      .body as unknown as { id: string };
+    expect((await call(viewer, 'GET', `/v1/constellations/${id}/proposals`)).status).toBe(200);
+    expect((await call(viewer, 'POST', `/v1/constellations/${id}/replan`, {})).status).toBe(403);
+    expect((await call(viewer, 'POST', '/v1/proposals/p-none/approve', {})).status).toBe(403);
+    expect((await call(operator, 'POST', '/v1/proposals/p-none/approve', {})).status).toBe(404);
   });
 });

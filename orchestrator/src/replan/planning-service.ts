@@ -206,7 +206,12 @@ export class PlanningService {
     if ((live.replan ?? 'off') === 'auto') {
       try {
         return { proposal: await this.approve(proposal.id, 'auto (replan policy)'), comment: planned.comment };
-      } catch {
+      } catch (err) {
+        const e = err as OrreryError;
+        this.opts.logger.warn(
+          { constellation: constellationId, proposal: proposal.id, code: e.code, err: e.message },
+          'auto replan could not be applied',
+        );
         return { proposal: this.getProposal(proposal.id), comment: planned.comment };
       }
     }
