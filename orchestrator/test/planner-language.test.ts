@@ -107,6 +107,12 @@ describe('controlled language', () => {
     expect(codeOf(() => planFromSentence('on a as x: one; then on b as x: two', [])).message).toMatch(
       /task id "x" is used twice/,
     );
+    // Parsed, but not a valid graph: the graph format's own code, before any submit.
+    expect(codeOf(() => planFromSentence('on a (after ghost): x', [])).code).toBe('GRAPH_DANGLING_DEPENDENCY');
+    expect(
+      codeOf(() => planFromSentence('on a as x: echo ${{ tasks.y.outputs.z }}; then on b as y (output z): two', []))
+        .code,
+    ).toBe('GRAPH_UNKNOWN_REFERENCE');
   });
 
   it('refuses unknown targets when devices are connected, listing the known ones', () => {

@@ -2,6 +2,7 @@
 // language (controlled-language.ts) and replans with a fixed rule set
 // (builtin-replanner.ts), so the default install works offline.
 import { OrreryError } from '../errors.js';
+import { GraphError, normaliseGraph } from '../graph/index.js';
 import type { TargetSelector } from '../model/types.js';
 import { builtinReplan } from './builtin-replanner.js';
 import { type Clause, parsePlan } from './controlled-language.js';
@@ -114,7 +115,32 @@ export function planFromSentence(sentence: string, devices: DeviceProfile[]): Pl
     previous = current;
   }
   const name = givenName ?? `planned-${Object.keys(tasks)[0]}`;
-  return { graph: { name, description: sentence, tasks }, planner: { kind: 'builtin' }, warnings };
+  const graph = { name, description: sentence, tasks };
+  checkGraph(graph);
+  return { graph, planner: { kind: 'builtin' }, warnings };
+}
+
+/**
+ * The sentence parsed, but the graph may still be wrong ("after" a task that
+ * does not exist, an output reference that is not upstream): say so now, with
+ * the graph format's own code, rather than at submit.
+ */
+function checkGraph(graph: Record<string, unknown>): void {
+  try {
+    normaliseGraph(graph);
+  } catch (err) {
+    if (!(err instanceof GraphError)) throw err;
+    const first = err.issues[0];
+    throw new OrreryError(
+      first?.code ?? 'GRAPH_INVALID',
+      `The planned graph is invalid: ${err.issues.map((i) => i.message).join('; ')}`,
+      {
+        status: 422,
+        issues: err.issues,
+        hint: 'Check the "after" options and the ${{ tasks.<id>.outputs.<name> }} references in the sentence (docs/planner.md).',
+      },
+    );
+  }
 }
 
 export class BuiltinPlanner {
