@@ -137,7 +137,7 @@ function checkGraph(graph: Record<string, unknown>): void {
       {
         status: 422,
         issues: err.issues,
-        hint: 'Check the "after" options and the ${{ tasks.<id>.outputs.<name> }} references in the sentence (docs/planner.md).',
+        hint: 'Check the "after" options and the tasks.<id>.outputs.<name> references in the sentence (docs/planner.md).',
       },
     );
   }
