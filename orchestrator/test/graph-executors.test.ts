@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { buildAssign } from '../src/engine/assign-message.js';
 import { GraphError, normaliseGraph, parseGraph } from '../src/graph/index.js';
-import { createConstellation } from '../src/model/index.js';
+import { applyEdit, createConstellation } from '../src/model/index.js';
 
 function issuesOf(doc: unknown): Array<{ code: string; path: string; message: string }> {
   try {
@@ -126,7 +126,7 @@ tasks:
       {
         code: 'GRAPH_SCHEMA',
         path: '/tasks/x/executor/command',
-        message: 'command is only for shell executors; a http executor takes args',
+        message: 'command is only for shell executors; the http executor takes args',
       },
     ]);
     // A templated URL is checked by the agent once resolved.
@@ -190,5 +190,47 @@ tasks:
         line: 8,
       });
     }
+  });
+
+  it('checks executor args of tasks added or updated by an edit (EDIT_INVALID)', () => {
+    const c = createConstellation(normaliseGraph({ name: 'e', tasks: { a: { run: 'true' } } }), {
+      id: 'c',
+      owner: 'o',
+      now: 0,
+    });
+    const task = (executor: unknown, outputs: unknown = {}) => ({
+      id: 'b',
+      name: 'b',
+      target: {},
+      executor,
+      inputs: {},
+      outputs,
+      priority: 0,
+      retry: { max: 0, initialBackoffMs: 1000, maxBackoffMs: 1000, multiplier: 2 },
+    });
+    const add = (t: unknown) =>
+      applyEdit(c, { revision: c.revision, operations: [{ op: 'add_task', task: t } as never] }, 1);
+    expect(add(task({ kind: 'http', args: { url: 'gopher://x' } }))).toMatchObject({
+      ok: false,
+      error: {
+        code: 'EDIT_INVALID',
+        message: 'task b: /executor/args/url: URL must be http:// or https://, not gopher:',
+      },
+    });
+    expect(add(task({ kind: 'mcp', args: { tool: 't' } }))).toMatchObject({
+      ok: false,
+      error: { message: 'task b: /executor/args: missing required field "server"' },
+    });
+    expect(add(task({ kind: 'adb' }))).toMatchObject({
+      ok: false,
+      error: { message: 'task b: /executor: the adb executor needs args' },
+    });
+    expect(add(task({ kind: 'shell', command: 'true' }, { s: { from: 'status' } }))).toMatchObject({
+      ok: false,
+      error: { message: 'task b: /outputs/s: output s: status and header outputs come from http tasks, not shell' },
+    });
+    expect(add(task({ kind: 'http', args: { url: 'http://ok.test/' } }, { s: { from: 'status' } }))).toMatchObject({
+      ok: true,
+    });
   });
 });

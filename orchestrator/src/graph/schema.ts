@@ -17,11 +17,14 @@ export function graphSchema(): Record<string, unknown> {
   return schemaObject;
 }
 
+let ajvInstance: Ajv | undefined;
+const ajv = (): Ajv => {
+  ajvInstance ??= new Ajv({ allErrors: true, strict: true, verbose: true, allowUnionTypes: true });
+  return ajvInstance;
+};
+
 function compiled(): ValidateFunction {
-  if (!validator) {
-    const ajv = new Ajv({ allErrors: true, strict: true, verbose: true, allowUnionTypes: true });
-    validator = ajv.compile(graphSchema());
-  }
+  validator ??= ajv().compile(graphSchema());
   return validator;
 }
 
@@ -101,10 +104,34 @@ function simplify(errors: ErrorObject[]): ErrorObject[] {
 export function schemaIssues(doc: unknown): GraphIssue[] {
   const validate = compiled();
   if (validate(doc)) return [];
+  return toIssues(validate.errors ?? [], '');
+}
+
+const argsValidators = new Map<string, ValidateFunction>();
+
+/**
+ * Schema problems of one executor kind's args (definitions `<kind>Args`:
+ * http, mcp, adb), with paths under `at`; [] for kinds without a schema.
+ * Used for task specs that arrive through edits, already normalised.
+ */
+export function executorArgsSchemaIssues(kind: string, args: unknown, at: string): GraphIssue[] {
+  const definitions = graphSchema().definitions as Record<string, unknown>;
+  if (!Object.hasOwn(definitions, `${kind}Args`)) return [];
+  let validate = argsValidators.get(kind);
+  if (!validate) {
+    validate = ajv().compile({ definitions, allOf: [{ $ref: `#/definitions/${kind}Args` }] });
+    argsValidators.set(kind, validate);
+  }
+  if (validate(args)) return [];
+  return toIssues(validate.errors ?? [], at);
+}
+
+function toIssues(errors: ErrorObject[], prefix: string): GraphIssue[] {
   const out: GraphIssue[] = [];
   const seen = new Set<string>();
-  for (const e of simplify(validate.errors ?? [])) {
+  for (const e of simplify(errors)) {
     let { path, message } = messageFor(e);
+    path = `${prefix}${path}`;
     if (e.keyword === 'anyOf') {
       const desc = (e.parentSchema as { description?: string } | undefined)?.description;
       message = `invalid value ${describeValue(e.data)}${desc ? `: ${desc}` : ''}`;

@@ -1,6 +1,7 @@
 // Shape checks for a TaskSpec that arrives through an edit (the graph format
 // has its own JSON Schema; edits carry normalised specs).
 
+import { executorSpecProblem } from '../graph/executor-args.js';
 import type { TaskSpec } from './types.js';
 
 export const TASK_ID_PATTERN = /^[A-Za-z0-9_][A-Za-z0-9_-]{0,63}$/;
@@ -44,6 +45,8 @@ export function taskSpecProblem(spec: unknown): string | null {
       }
     }
   }
+  const executorProblem = executorSpecProblem(t.executor, t.outputs as TaskSpec['outputs']);
+  if (executorProblem) return `task ${t.id}: ${executorProblem}`;
   if (typeof t.priority !== 'number' || !Number.isFinite(t.priority)) return 'task priority must be a number';
   if (t.timeoutMs !== undefined && !(typeof t.timeoutMs === 'number' && t.timeoutMs > 0)) {
     return 'task timeoutMs must be a positive number';
