@@ -68,7 +68,16 @@ beforeAll(async () => {
       {
         name: 'locked',
         labels: ['locked'],
-        args: ['--executors', 'shell,http', '--allow-shell', 'echo *', '--allow-http', 'localhost'],
+        args: [
+          '--executors',
+          'shell,http',
+          '--allow-shell',
+          'echo *',
+          '--allow-http',
+          'localhost',
+          '--max-log-bytes',
+          '2048',
+        ],
       },
     ],
   });
@@ -193,6 +202,7 @@ describe('executors on real agents', () => {
         fine: { target: { device: 'locked' }, run: 'echo allowed here', outputs: { o: 'stdout' } },
         refused: { target: { device: 'locked' }, run: 'rm -rf /tmp/not-there' },
         host: { target: { device: 'locked' }, executor: { kind: 'http', args: { url: `${httpBase}/items` } } },
+        chatty: { target: { device: 'locked' }, run: 'echo $(seq 1 3000)' },
       },
     });
     const refused = await waitFor(async () => {
@@ -210,6 +220,11 @@ describe('executors on real agents', () => {
     );
     expect(refused.tasks.host?.attempts[0]?.error).toContain('http host "127.0.0.1:');
     expect(refused.tasks.refused?.status).not.toBe('succeeded');
+    // --max-log-bytes: the log stops at 2048 bytes, with one line saying so.
+    await waitFor(async () => (await get(c.id)).tasks.chatty?.status === 'succeeded', 'the chatty task');
+    const chatty = await logs(c.id, 'chatty');
+    expect(chatty).toContain('output truncated: 2048 bytes forwarded');
+    expect(chatty.length).toBeLessThan(2048 + 500);
     await api(stack.url, 'POST', `/v1/constellations/${c.id}/cancel`, {});
   });
 
@@ -224,7 +239,6 @@ describe('executors on real agents', () => {
     expect(env).not.toContain('agent-only-9f8e7d');
     expect(env).not.toContain('ORRERY_LOG_FORMAT');
     expect(env).not.toContain(join(stack.agents[0]!.dataDir, 'credentials.json'));
-
   });
 });
 
