@@ -212,6 +212,33 @@ describe('DagView', () => {
   });
 });
 
+describe('DagView fan-out groups', () => {
+  it('draws 30 shards between a split and a join as one group with their statuses', () => {
+    const tasks: Record<string, TaskState> = { split: task('split', { status: 'succeeded' }), join: task('join') };
+    const deps: Constellation['dependencies'] = [];
+    for (let i = 0; i < 30; i++) {
+      const id = `s${String(i).padStart(2, '0')}`;
+      tasks[id] = task(id, { status: i < 20 ? 'succeeded' : 'running' });
+      deps.push({ from: 'split', to: id, kind: 'success' }, { from: id, to: 'join', kind: 'success' });
+    }
+    const root = render(
+      h(DagView, {
+        constellation: constellation(tasks, deps),
+        devices: new Map(),
+        selectedTaskId: null,
+        onSelectTask: noop,
+      }),
+    );
+    const group = byTestId(root, 'group-s00');
+    expect(group?.getAttribute('data-count')).toBe('30');
+    expect(group?.getAttribute('data-status')).toBe('running');
+    expect(group?.textContent).toContain('20 succeeded · 10 running');
+    expect(byTestId(root, 'node-s05')).toBeNull();
+    expect(byTestId(root, 'edge-split-group:s00')).not.toBeNull();
+    expect(byTestId(root, 'node-join')).not.toBeNull();
+  });
+});
+
 describe('EditPanel', () => {
   it('lists the tasks for a dependency and needs the id and command before adding a task', () => {
     const c = constellation({ a: task('a'), b: task('b') });

@@ -79,6 +79,26 @@ describe('big graphs and the plan preview in a browser', () => {
     await page.waitForSelector('[data-testid="dag-detail"][data-mode="auto"]');
   });
 
+  it('draws a 40-way fan-out as one group that expands on click and opens a member from its link', async () => {
+    const tasks: Record<string, { run: string; needs?: string[] }> = { split: { run: 'true' } };
+    for (let i = 0; i < 40; i++) tasks[`shard-${String(i).padStart(2, '0')}`] = { run: 'true', needs: ['split'] };
+    tasks.join = { run: 'true', needs: Object.keys(tasks).filter((id) => id !== 'split') };
+    const c = await api<{ id: string }>(orch!.url, 'POST', '/v1/constellations', { name: 'fan-out', tasks });
+    await page.goto(`${orch!.url}/#/c/${c.id}`);
+    const group = page.locator('[data-testid="group-shard-00"]');
+    await group.waitFor();
+    expect(await group.getAttribute('data-count')).toBe('40');
+    expect(await page.locator('[data-testid="node-shard-07"]').count()).toBe(0);
+    await group.click();
+    await page.waitForSelector('[data-testid="node-shard-07"]');
+    await page.click('[data-testid="dag-collapse"]');
+    await page.waitForSelector('[data-testid="group-shard-00"]');
+    // A deep link to a member (as from the devices page) expands its group and opens it.
+    await page.goto(`${orch!.url}/#/c/${c.id}/t/shard-12`);
+    await page.waitForSelector('[data-testid="task-drawer"][data-task-id="shard-12"]');
+    await page.waitForSelector('[data-testid="node-shard-12"].selected');
+  });
+
   it('previews a planned graph as a DAG beside the YAML, following edits', async () => {
     await page.click('[data-testid="nav-submit"]');
     await page.fill('[data-testid="plan-input"]', PROMPT);

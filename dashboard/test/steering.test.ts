@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { ApiError } from '../src/api/api-error.js';
 import { capabilityEntries, formatValue, humanKey, loadEntries } from '../src/format/capabilities.js';
+import { collapseFanouts } from '../src/graph/collapse.js';
 import { previewConstellation } from '../src/graph/document-preview.js';
 import { addDependencyOperation, addTaskOperation, EMPTY_ADD_TASK, splitList } from '../src/state/edit-forms.js';
 import { permissionsAfterError, permissionsFor, STEER_ALLOWED } from '../src/state/permissions.js';
@@ -104,5 +105,40 @@ describe('plan preview', () => {
     ]);
     expect(previewConstellation('text')).toEqual({ error: 'the document is not a mapping' });
     expect(previewConstellation({ name: 'x' })).toEqual({ error: 'the document has no tasks' });
+  });
+});
+
+describe('fan-out collapse', () => {
+  const shards = Array.from({ length: 30 }, (_, i) => `s${String(i).padStart(2, '0')}`);
+  const input = {
+    tasks: [{ id: 'split', name: 'split' }, ...shards.map((id) => ({ id, name: id })), { id: 'join', name: 'join' }],
+    dependencies: [
+      ...shards.map((id) => ({ from: 'split', to: id, kind: 'success' as const })),
+      ...shards.map((id) => ({ from: id, to: 'join', kind: 'completion' as const })),
+    ],
+  };
+
+  it('draws tasks with the same upstream and downstream edges as one group, edges kept once', () => {
+    const c = collapseFanouts(input, new Set());
+    expect([...c.groups.keys()]).toEqual(['group:s00']);
+    expect(c.groups.get('group:s00')).toEqual(shards);
+    expect(c.input.tasks.map((t) => t.id)).toEqual(['split', 'join', 'group:s00']);
+    expect(c.input.dependencies).toEqual([
+      { from: 'split', to: 'group:s00', kind: 'success' },
+      { from: 'group:s00', to: 'join', kind: 'completion' },
+    ]);
+    expect(c.groupOf.get('s17')).toBe('group:s00');
+  });
+
+  it('leaves small fan-outs, different signatures and expanded groups alone', () => {
+    expect(collapseFanouts(input, new Set(['group:s00'])).groups.size).toBe(0);
+    expect(collapseFanouts(input, new Set(), 30).groups.size).toBe(0); // exactly 30 is not more than 30
+    const mixed = {
+      ...input,
+      dependencies: input.dependencies.map((d, i) =>
+        i % 2 === 0 && d.from === 'split' ? { ...d, kind: 'failure' as const } : d,
+      ),
+    };
+    expect(collapseFanouts(mixed, new Set()).groups.size).toBe(0); // 15 + 15: neither group is big enough
   });
 });

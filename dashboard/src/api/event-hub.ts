@@ -22,7 +22,14 @@ export type ConnectionState = 'connecting' | 'live' | 'reconnecting';
 
 type Handler<K extends EventName> = (payload: EventMap[K]) => void;
 
-const SERVER_EVENTS: readonly Exclude<EventName, 'resync'>[] = ['constellation', 'task', 'device', 'log', 'edit', 'proposal'];
+const SERVER_EVENTS: readonly Exclude<EventName, 'resync'>[] = [
+  'constellation',
+  'task',
+  'device',
+  'log',
+  'edit',
+  'proposal',
+];
 const MAX_BACKOFF_MS = 10_000;
 
 export class EventHub {

@@ -1,5 +1,6 @@
-import { memo, useCallback, useMemo, useRef, useState } from 'react';
+import { memo, useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import type { Constellation, DeviceView, TaskState, TaskStatus } from '../api/types.js';
+import { collapseFanouts, GROUP_PREFIX, isGroupId } from './collapse.js';
 import { type GraphLayout, layoutGraph, midpoint, type PlacedEdge, smoothPath, structureKey } from './layout.js';
 import { usePanZoom } from './use-pan-zoom.js';
 import {
@@ -41,10 +42,18 @@ export function DagView({ constellation, devices, selectedTaskId, onSelectTask }
     }),
     [constellation.id, constellation.revision, constellation.dependencies],
   );
-  const key = useMemo(() => structureKey(input), [input]);
+  // Big fan-outs are drawn as one group node until expanded (a click on the group).
+  const [expanded, setExpanded] = useState<ReadonlySet<string>>(() => new Set());
+  const collapsed = useMemo(() => collapseFanouts(input, expanded), [input, expanded]);
+  // Opening a task that sits in a collapsed group (from a link, the timeline) expands the group.
+  const hiddenGroup = selectedTaskId ? collapsed.groupOf.get(selectedTaskId) : undefined;
+  useEffect(() => {
+    if (hiddenGroup) setExpanded((prev) => new Set([...prev, hiddenGroup]));
+  }, [hiddenGroup]);
+  const key = useMemo(() => structureKey(collapsed.input), [collapsed]);
   // Only a structural change re-runs dagre; status updates keep every position.
   // biome-ignore lint/correctness/useExhaustiveDependencies: key captures the structure of input
-  const layout: GraphLayout = useMemo(() => layoutGraph(input), [key]);
+  const layout: GraphLayout = useMemo(() => layoutGraph(collapsed.input), [key]);
   const pz = usePanZoom(svgRef, layout, `${constellation.id}|${key}`);
   const { x, y, k } = pz.transform;
   // Stable across renders so memoised nodes do not re-render for a new closure.
@@ -53,7 +62,9 @@ export function DagView({ constellation, devices, selectedTaskId, onSelectTask }
   const { wasDragged } = pz;
   const selectNode = useCallback(
     (id: string) => {
-      if (!wasDragged()) selectRef.current(id);
+      if (wasDragged()) return;
+      if (isGroupId(id)) setExpanded((prev) => new Set([...prev, id]));
+      else selectRef.current(id);
     },
     [wasDragged],
   );
@@ -142,13 +153,14 @@ export function DagView({ constellation, devices, selectedTaskId, onSelectTask }
             // Clicks reach the SVG's handler (one for thousands of boxes); zoomed in, nodes are focusable buttons.
             <g className="nodes-compact">
               {nodes.map(({ n }) => {
-                const task = constellation.tasks[n.id];
-                if (!task) return null;
+                const members = collapsed.groups.get(n.id);
+                const status = members ? groupStatus(members, constellation.tasks) : constellation.tasks[n.id]?.status;
+                if (!status) return null;
                 return (
                   <CompactNode
                     key={n.id}
                     id={n.id}
-                    status={task.status}
+                    status={status}
                     x={n.x - n.width / 2}
                     y={n.y - n.height / 2}
                     width={n.width}
@@ -160,6 +172,22 @@ export function DagView({ constellation, devices, selectedTaskId, onSelectTask }
             </g>
           ) : (
             nodes.map(({ n }) => {
+              const members = collapsed.groups.get(n.id);
+              if (members) {
+                return (
+                  <GroupNode
+                    key={n.id}
+                    id={n.id}
+                    members={members}
+                    tasks={constellation.tasks}
+                    x={n.x - n.width / 2}
+                    y={n.y - n.height / 2}
+                    width={n.width}
+                    height={n.height}
+                    onSelect={selectNode}
+                  />
+                );
+              }
               const task = constellation.tasks[n.id];
               if (!task) return null;
               const last = task.attempts[task.attempts.length - 1];
@@ -191,6 +219,16 @@ export function DagView({ constellation, devices, selectedTaskId, onSelectTask }
         <button type="button" onClick={pz.fit} title="Fit to view">
           fit
         </button>
+        {expanded.size > 0 && (
+          <button
+            type="button"
+            data-testid="dag-collapse"
+            onClick={() => setExpanded(new Set())}
+            title="Draw big fan-outs as groups again"
+          >
+            collapse
+          </button>
+        )}
         <button
           type="button"
           data-testid="dag-detail"
@@ -350,5 +388,72 @@ function Legend({ compact }: { compact: boolean }) {
         </span>
       ))}
     </div>
+  );
+}
+
+/** The status a group shows: trouble first, then activity, then the common outcome. */
+export function groupStatus(members: readonly string[], tasks: Constellation['tasks']): TaskStatus {
+  const seen = new Set<TaskStatus>();
+  for (const id of members) {
+    const st = tasks[id]?.status;
+    if (st) seen.add(st);
+  }
+  for (const st of ['failed', 'timed_out', 'running', 'assigned', 'ready', 'pending'] as const)
+    if (seen.has(st)) return st;
+  if (seen.size === 1) return [...seen][0] as TaskStatus;
+  return seen.has('succeeded') ? 'succeeded' : 'skipped';
+}
+
+interface GroupNodeProps {
+  id: string;
+  members: readonly string[];
+  tasks: Constellation['tasks'];
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+  onSelect: (id: string) => void;
+}
+
+/** A collapsed fan-out: how many tasks, how far along; a click expands it. */
+function GroupNode({ id, members, tasks, x, y, width, height, onSelect }: GroupNodeProps) {
+  const status = groupStatus(members, tasks);
+  const counts = new Map<string, number>();
+  for (const m of members) {
+    const st = tasks[m]?.status ?? 'pending';
+    counts.set(st, (counts.get(st) ?? 0) + 1);
+  }
+  const detail = [...counts]
+    .sort((a, b) => b[1] - a[1])
+    .map(([st, n]) => `${n} ${st.replace('_', ' ')}`)
+    .join(' · ');
+  const expand = () => onSelect(id);
+  return (
+    // biome-ignore lint/a11y/useSemanticElements: SVG has no <button>; a <g> with role=button is the accessible form
+    <g
+      className={`node group status-${status}`}
+      transform={`translate(${x},${y})`}
+      data-testid={`group-${id.slice(GROUP_PREFIX.length)}`}
+      data-status={status}
+      data-count={members.length}
+      onClick={expand}
+      onKeyDown={(e) => {
+        if (e.key === 'Enter' || e.key === ' ') expand();
+      }}
+      tabIndex={0}
+      role="button"
+      aria-label={`${members.length} similar tasks, click to expand`}
+    >
+      <title>{`${members.length} tasks with the same dependencies (${members[0]} …): click to expand`}</title>
+      <rect className="node-bg group-shadow" x={6} y={6} width={width} height={height} rx={9} />
+      <rect className="node-bg" width={width} height={height} rx={9} />
+      <rect className="node-stripe" width={5} height={height} rx={2} />
+      <text className="node-name" x={16} y={22}>
+        {members.length} tasks ▸
+      </text>
+      <text className="node-detail" x={16} y={40}>
+        {truncate(detail, 30)}
+      </text>
+    </g>
   );
 }
