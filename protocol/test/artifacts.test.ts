@@ -351,6 +351,65 @@ describe.each(TRANSPORTS)('artifact transfer over a live AIP session (%s)', (tra
     expect(session.protocolVersion).toBe(2);
   });
 
+  it('keeps reliable messages flowing both ways while a large blob moves', async () => {
+    const orchStore = tempStore();
+    const agentStore = tempStore();
+    const blob = await blobIn(agentStore, 8 * 1024 * 1024);
+    const h = await startServer(transport, { heartbeatIntervalMs: 500 });
+    cleanups.push(() => h.server.close());
+    const proxy = await TcpProxy.start(h.port);
+    cleanups.push(() => proxy.close());
+    proxy.delayMs = 2; // a slower link, so the transfer lasts
+    const sessionP = new Promise<ServerSession>((resolve) => h.server.on('session', (s) => resolve(s)));
+    const client = new AipClient({ url: urlFor(transport, proxy.port), deviceName: `flow-${transport}`, capabilities });
+    cleanups.push(() => client.stop());
+    client.start();
+    const session = await sessionP;
+    const opts = { chunkBytes: 128 * 1024, windowBytes: 256 * 1024 };
+    const orchPeer = new ArtifactPeer({
+      ...opts,
+      store: orchStore,
+      acceptOffers: true,
+      send: (b) => session.send(b),
+      connected: () => session.connected,
+    });
+    const agentPeer = new ArtifactPeer({
+      ...opts,
+      store: agentStore,
+      send: (b) => client.send(b),
+      connected: () => client.connected,
+    });
+    cleanups.push(
+      () => orchPeer.close(),
+      () => agentPeer.close(),
+    );
+    session.on('artifact', (b) => orchPeer.handle(b));
+    client.on('artifact', (b) => agentPeer.handle(b));
+    await until(() => client.connected, 'the client to connect');
+    let uploaded = false;
+    const duringUpload: { progress?: boolean; renewal?: boolean } = {};
+    const upload = agentPeer.upload(offerOf(blob)).then(() => {
+      uploaded = true;
+    });
+    session.on('message', (b) => {
+      if (b.type === 'progress') duringUpload.progress = !uploaded;
+    });
+    client.on('message', (b) => {
+      if (b.type === 'leaseRenewal') duringUpload.renewal = !uploaded;
+    });
+    // Once the blob is under way, a reliable message goes each way.
+    await until(() => readdirSync(path.join(orchStore.root, 'tmp')).length > 0, 'the upload to start');
+    client.send({
+      type: 'progress',
+      value: { constellationId: 'c1', taskId: 't1', attempt: 1, fraction: 0.5, message: 'x' },
+    });
+    session.send({ type: 'leaseRenewal', value: { constellationId: 'c1', taskId: 't1', attempt: 1, leaseMs: 1 } });
+    await upload;
+    // Both were delivered while the transfer was still running, not queued behind it.
+    expect(duringUpload).toEqual({ progress: true, renewal: true });
+    expect(orchStore.has(blob.digest)).toBe(true);
+  });
+
   it('an artifact body on a version-1 session is AIP_UNKNOWN_MESSAGE', async () => {
     const h = await startServer(transport);
     cleanups.push(() => h.server.close());
