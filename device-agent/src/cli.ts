@@ -214,6 +214,9 @@ export function agentMainOptionsFrom(config: AgentConfig, token?: string): Agent
       ...(config.adbPath ? { adbPath: config.adbPath } : {}),
       ...(config.maxLogBytes ? { maxLogBytes: config.maxLogBytes } : {}),
       ...(config.maxOutputBytes ? { maxOutputBytes: config.maxOutputBytes } : {}),
+      ...(config.maxArtifactBytes ? { maxArtifactBytes: config.maxArtifactBytes } : {}),
+      ...(config.maxArtifactTotalBytes ? { maxArtifactTotalBytes: config.maxArtifactTotalBytes } : {}),
+      ...(config.artifactCacheBytes ? { artifactCacheBytes: config.artifactCacheBytes } : {}),
     },
   };
 }

@@ -186,6 +186,28 @@ describe('artifacts end to end', () => {
     expect(readdirSync(stored).flatMap((d) => readdirSync(join(stored, d)))).toEqual([]);
   });
 
+  it("applies the agent's own limits and path rules: oversize, ambiguous glob, a symlink out of the work dir", async () => {
+    const orch = await startOrchestrator({ heartbeatMs: 300 });
+    running.push(orch);
+    running.push(startAgent({ server: orch.aipUrl, name: 'strict', slots: 3, args: ['--max-artifact-bytes', '2048'] }));
+    await online(orch.url, ['strict']);
+    const c = await api<C>(orch.url, 'POST', '/v1/constellations', {
+      name: 'agent-rules',
+      tasks: {
+        big: { run: 'head -c 5000 /dev/zero > big.bin', artifacts: { big: 'big.bin' } },
+        two: { run: 'echo a > a.txt && echo b > b.txt', artifacts: { one: '*.txt' } },
+        escape: { run: 'ln -s /etc/passwd host.txt', artifacts: { host: 'host.txt' } },
+      },
+    });
+    const done = await finished(orch.url, c.id);
+    const err = (id: string) => done.tasks[id]?.attempts.at(-1)?.error ?? '';
+    expect(err('big')).toMatch(/^ARTIFACT_TOO_LARGE: .*over the 2048-byte artifact limit/);
+    expect(err('two')).toMatch(/^ARTIFACT_NOT_FOUND: artifact one: 2 files match \*\.txt/);
+    expect(err('escape')).toMatch(/^ARTIFACT_NOT_FOUND: artifact host: host\.txt points outside the work dir/);
+    const { items } = await api<{ items: unknown[] }>(orch.url, 'GET', `/v1/constellations/${c.id}/artifacts`);
+    expect(items).toEqual([]);
+  });
+
   it('refuses a graph whose artifact input names an unknown artifact, with a stable code and path', async () => {
     const orch = await startOrchestrator({ heartbeatMs: 300 });
     running.push(orch);

@@ -40,6 +40,9 @@ export const EXECUTION_CONFIG_SHAPE = {
   adbPath: f(str(), 'adb binary (default: adb on PATH; without one the adb executor is off)'),
   maxLogBytes: f(int({ min: 1024 }), 'bytes of output forwarded to the orchestrator per task (default 8 MiB)'),
   maxOutputBytes: f(int({ min: 1024 }), 'bytes kept per declared output: stdout, file, response body (default 1 MiB)'),
+  maxArtifactBytes: f(int({ min: 1024 }), 'largest single artifact a task may produce or fetch (default 1 GiB)'),
+  maxArtifactTotalBytes: f(int({ min: 1024 }), 'largest total of one task\'s output artifacts (default 4 GiB)'),
+  artifactCacheBytes: f(int({ min: 1024 }), 'artifact cache size; least recently used blobs go beyond it (default 10 GiB)'),
 };
 
 export interface ExecutionSettings {
@@ -49,6 +52,9 @@ export interface ExecutionSettings {
   adbPath?: string;
   maxLogBytes?: number;
   maxOutputBytes?: number;
+  maxArtifactBytes?: number;
+  maxArtifactTotalBytes?: number;
+  artifactCacheBytes?: number;
 }
 
 /** Keys holding paths (relative = to the config file). */
@@ -88,7 +94,10 @@ export function addExecutionOptions(cmd: Command): Command {
     .option('--work-dir <dir>', 'root of per-task work dirs')
     .option('--adb <path>', 'adb binary (default: adb on PATH)')
     .option('--max-log-bytes <n>', 'output bytes forwarded per task (default 8388608)', parseBytes)
-    .option('--max-output-bytes <n>', 'bytes kept per declared output (default 1048576)', parseBytes);
+    .option('--max-output-bytes <n>', 'bytes kept per declared output (default 1048576)', parseBytes)
+    .option('--max-artifact-bytes <n>', 'largest single artifact (default 1 GiB)', parseBytes)
+    .option('--max-artifact-total-bytes <n>', "largest total of one task's output artifacts (default 4 GiB)", parseBytes)
+    .option('--artifact-cache-bytes <n>', 'artifact cache size, LRU beyond it (default 10 GiB)', parseBytes);
 }
 
 export interface ExecutionFlags {
@@ -102,6 +111,9 @@ export interface ExecutionFlags {
   adb?: string;
   maxLogBytes?: number;
   maxOutputBytes?: number;
+  maxArtifactBytes?: number;
+  maxArtifactTotalBytes?: number;
+  artifactCacheBytes?: number;
 }
 
 /** The flags given, as config keys (flag > file: `allow` lists replace the file's list of the same name). */
@@ -119,6 +131,9 @@ export function executionFlagsAsConfig(flags: ExecutionFlags): ExecutionSettings
     ...(flags.adb ? { adbPath: flags.adb } : {}),
     ...(flags.maxLogBytes ? { maxLogBytes: flags.maxLogBytes } : {}),
     ...(flags.maxOutputBytes ? { maxOutputBytes: flags.maxOutputBytes } : {}),
+    ...(flags.maxArtifactBytes ? { maxArtifactBytes: flags.maxArtifactBytes } : {}),
+    ...(flags.maxArtifactTotalBytes ? { maxArtifactTotalBytes: flags.maxArtifactTotalBytes } : {}),
+    ...(flags.artifactCacheBytes ? { artifactCacheBytes: flags.artifactCacheBytes } : {}),
   };
 }
 
@@ -134,5 +149,14 @@ export function executionAgentOptions(s: ExecutionSettings): Partial<DeviceAgent
     ...(s.workDir ? { workDir: s.workDir } : {}),
     ...(s.adbPath ? { adbPath: s.adbPath } : {}),
     ...(Object.keys(limits).length > 0 ? { executor: limits } : {}),
+    ...(s.maxArtifactBytes || s.maxArtifactTotalBytes || s.artifactCacheBytes
+      ? {
+          artifacts: {
+            ...(s.maxArtifactBytes ? { maxArtifactBytes: s.maxArtifactBytes } : {}),
+            ...(s.maxArtifactTotalBytes ? { maxTotalBytes: s.maxArtifactTotalBytes } : {}),
+            ...(s.artifactCacheBytes ? { maxCacheBytes: s.artifactCacheBytes } : {}),
+          },
+        }
+      : {}),
   };
 }
