@@ -133,11 +133,8 @@ export class ChatClient {
     if (res.status >= 500)
       return { ok: false, problem: `HTTP ${res.status} ${text.slice(0, 200)}`.trim(), retry: true };
     if (!res.ok) {
-      if (
-        this.jsonMode &&
-        (res.status === 400 || res.status === 422) &&
-        /response_format|json_object|json mode/i.test(text)
-      ) {
+      // Servers word this refusal differently (or not at all): any 400/422 in json mode gets one try without it.
+      if (this.jsonMode && (res.status === 400 || res.status === 422)) {
         return { ok: false, problem: `HTTP ${res.status}`, retry: false, refusedJsonMode: true };
       }
       throw new OrreryError(

@@ -61,16 +61,9 @@ export async function startScriptedLlm(): Promise<ScriptedLlm> {
     } else if ('hang' in step) {
       hanging.add(res);
     } else if ('refuseJsonMode' in step) {
-      if (body.response_format) {
-        res.writeHead(400, { 'content-type': 'application/json' });
-        res.end(JSON.stringify({ error: { message: 'Unrecognized request argument supplied: response_format' } }));
-      } else {
-        // Without json mode, the server answers with the next step.
-        const next = steps.shift();
-        res
-          .writeHead(200, { 'content-type': 'application/json' })
-          .end(completion(typeof next === 'string' ? next : '{}'));
-      }
+      // Like older servers: a bare 400 (the test checks the next request comes without the field).
+      res.writeHead(400, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ error: { message: 'invalid request' } }));
     } else {
       res.writeHead(step.status, { 'content-type': 'application/json', ...step.headers }).end(step.body ?? '');
     }
