@@ -37,6 +37,7 @@ const ARGS = {
   'agent-idle-rss': { quick: ['3'], full: [] },
   'aip-sessions': { quick: ['--agents', '1000'], full: [] },
   'artifact-transfer': { quick: ['--mb', '16'], full: ['--mb', '64', '--transport', 'both'] },
+  planner: { quick: ['--quick'], full: [] },
 };
 // Helpers, not benchmarks.
 const HELPERS = new Set(['run-all', 'sim-agent', 'journal-store-loader']);

@@ -66,6 +66,17 @@ export function operationsFromModel(raw: unknown): { operations: EditOperation[]
   return { operations, problems };
 }
 
+/**
+ * A copy an edit may change without touching the original. The model never
+ * mutates a TaskState or a Dependency (it replaces them in the task map and
+ * the edge list), so copying those two containers is enough; the dependency
+ * index is rebuilt for the copy. A deep clone of a 100k-task constellation
+ * would hold the orchestrator's thread for seconds.
+ */
+export function editableCopy(c: Constellation): Constellation {
+  return { ...c, tasks: { ...c.tasks }, dependencies: [...c.dependencies] };
+}
+
 /** Problems with applying `operations` to the constellation now; empty when the batch would apply. */
 export function checkEditBatch(
   c: Constellation,
@@ -79,8 +90,7 @@ export function checkEditBatch(
     }
   }
   if (problems.length > 0) return problems;
-  const copy = structuredClone(c);
-  const res = applyEdit(copy, { revision: c.revision, operations }, Date.now());
+  const res = applyEdit(editableCopy(c), { revision: c.revision, operations }, Date.now());
   if (!res.ok) {
     const at = res.error.operationIndex >= 0 ? `operations[${res.error.operationIndex}]: ` : '';
     problems.push(`${at}${res.error.code}: ${res.error.message}`);

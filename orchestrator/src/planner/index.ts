@@ -9,7 +9,7 @@ export { builtinReplan } from './builtin-replanner.js';
 export { ChatClient, retryAfterMs } from './chat-client.js';
 export { type Clause, ParseError, parsePlan, parseSentence, type Stage } from './controlled-language.js';
 export { describeDevices, profileMatches, targetProblems } from './device-profiles.js';
-export { checkEditBatch, operationsFromModel, taskFromRaw } from './edit-check.js';
+export { checkEditBatch, editableCopy, operationsFromModel, taskFromRaw } from './edit-check.js';
 export { extractJson, graphProblems, LlmPlanner, type LlmPlannerOptions } from './llm-planner.js';
 export type * from './types.js';
 

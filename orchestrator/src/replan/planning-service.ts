@@ -10,7 +10,7 @@ import type { LiveEvent } from '../api/live-events.js';
 import type { OrchestratorService } from '../api/service.js';
 import { notFound, OrreryError } from '../errors.js';
 import type { Constellation, ReplanPolicy } from '../model/types.js';
-import { checkEditBatch } from '../planner/edit-check.js';
+import { checkEditBatch, editableCopy } from '../planner/edit-check.js';
 import type { DeviceProfile, Planner, PlannerTranscript, PlanResult, ReplanRequest } from '../planner/types.js';
 import type { PlannerCallRecord, PlannerRecords, Proposal } from './planner-records.js';
 
@@ -148,7 +148,8 @@ export class PlanningService {
         },
       );
     }
-    const c = structuredClone(this.opts.service.get(constellationId));
+    // The API view has its own task map; TaskStates are replaced, never mutated, so this is a stable snapshot.
+    const c = editableCopy(this.opts.service.get(constellationId));
     if (r.trigger === 'failure' && r.taskId) {
       const t = c.tasks[r.taskId];
       // Retried or changed meanwhile: the failure is no longer current.
