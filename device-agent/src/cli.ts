@@ -251,7 +251,8 @@ export function createAgentCommand(name = 'agent', onExit: (code: number) => voi
       const code = await agentMain(agentMainOptionsFrom(resolved.config, flags.token));
       onExit(code);
     });
-  addServiceCommands(cmd, { addCommonOptions, flagsAsConfig, onExit });
+  // install writes the execution settings (allowlist, run-as...) into agent.yaml too.
+  addServiceCommands(cmd, { addCommonOptions: (c) => addExecutionOptions(addCommonOptions(c)), flagsAsConfig, onExit });
   return cmd;
 }
 

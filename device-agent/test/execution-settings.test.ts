@@ -122,6 +122,52 @@ maxOutputBytes: 4096
   });
 });
 
+describe('orrery-agent install with execution settings', () => {
+  it('writes them into agent.yaml (dry run shows the file)', async () => {
+    const tmp = tempDir();
+    const bin = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'bin', 'orrery-agent.js');
+    const { execFileSync } = await import('node:child_process');
+    const cfg = path.join(tmp.dir, 'agent.yaml');
+    const out = execFileSync(
+      process.execPath,
+      [
+        bin,
+        'install',
+        '--dry-run',
+        '--platform',
+        'linux',
+        '--server',
+        'ws://h:1/v1/aip',
+        '--config',
+        cfg,
+        '--data-dir',
+        path.join(tmp.dir, 'd'),
+        '--executors',
+        'shell,http',
+        '--allow-shell',
+        'make *',
+        '--allow-http',
+        'api.example.com',
+        '--run-as',
+        'builder',
+        '--max-log-bytes',
+        '65536',
+      ],
+      { encoding: 'utf8', env: { ...process.env, HOME: tmp.dir, XDG_CONFIG_HOME: path.join(tmp.dir, 'cfg') } },
+    );
+    const yamlText = out.slice(
+      out.indexOf('# Orrery device agent configuration'),
+      out.indexOf('# would write', out.indexOf('# Orrery device agent configuration')),
+    );
+    expect(await parseAgentConfigText(yamlText, cfg)).toMatchObject({
+      allow: { executors: ['shell', 'http'], shell: ['make *'], http: ['api.example.com'] },
+      runAs: { user: 'builder' },
+      maxLogBytes: 65536,
+    });
+    tmp.cleanup();
+  });
+});
+
 describe('a real agent process with execution settings', () => {
   const bin = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'bin', 'orrery-agent.js');
   let server: AipServer | undefined;

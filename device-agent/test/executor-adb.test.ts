@@ -159,6 +159,7 @@ describe('adb executor', () => {
     expect(
       new ExecutorRegistry({ settings, searchPath: '/nonexistent', adbPath: path.join(FAKE_DIR, 'adb') }).kinds(),
     ).toContain('adb');
+    expect(() => new ExecutorRegistry({ settings, adbPath: '/nonexistent/adb' })).toThrow(/adbPath: \/nonexistent\/adb does not exist/);
     const reg = new ExecutorRegistry({ settings, searchPath: '/nonexistent' });
     expect(reg.unavailable('adb')).toEqual({
       code: 'UNSUPPORTED_EXECUTOR',

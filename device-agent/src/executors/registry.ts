@@ -68,6 +68,9 @@ export class ExecutorRegistry {
       new HttpExecutor(s, policyFor(allow, 'http')),
       new McpExecutor(s, policyFor(allow, 'mcp')),
     ];
+    if (opts.adbPath && !existsSync(opts.adbPath)) {
+      throw new AgentError('AGENT_CONFIG_INVALID', `adbPath: ${opts.adbPath} does not exist; fix the path or remove adbPath to use adb from PATH`);
+    }
     this.adbPath = opts.adbPath ?? findOnPath('adb', opts.searchPath);
     if (this.adbPath) available.push(new AdbExecutor(s, this.adbPath, policyFor(allow, 'adb')));
     for (const ex of available) {
