@@ -27,7 +27,14 @@ import type { CreateSession, DeviceAgentOptions, EnrollFn, StopOptions } from '.
 import { AgentArtifacts } from './artifacts/agent-artifacts.js';
 import { AttemptJournal, processStartTicks } from './attempt-journal.js';
 import { CapabilityMonitor } from './capability-monitor.js';
-import { loadCredentials, readEnrollTokenFile, removeEnrollTokenFile, saveCredentials } from './credentials.js';
+import {
+  CREDENTIALS_FILE,
+  ENROLL_TOKEN_FILE,
+  loadCredentials,
+  readEnrollTokenFile,
+  removeEnrollTokenFile,
+  saveCredentials,
+} from './credentials.js';
 import { DisconnectLease } from './disconnect-lease.js';
 import { ensureDir } from './durable-file.js';
 import { AgentError, REJECT_CODES } from './errors.js';
@@ -192,10 +199,10 @@ export class DeviceAgent {
   private createExecutors(workRoot: string, runAs: RunAs | undefined): ExecutorRegistry {
     const ex = this.opts.executor ?? {};
     const stored = loadCredentials(this.dataDir);
-    // Tasks never see the agent's credential, enrollment token, data dir or ORRERY_* settings.
+    // Tasks never see the agent's credential, enrollment token (values or file paths) or ORRERY_* settings.
     const baseEnv = scrubbedEnv(ex.baseEnv ?? process.env, {
       secrets: [this.opts.credential, stored?.credential, this.opts.enrollToken, readEnrollTokenFile(this.dataDir)],
-      paths: [this.dataDir],
+      paths: [path.join(this.dataDir, CREDENTIALS_FILE), path.join(this.dataDir, ENROLL_TOKEN_FILE)],
     });
     return new ExecutorRegistry({
       settings: {

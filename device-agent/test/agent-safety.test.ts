@@ -10,6 +10,7 @@ import { DeviceAgent } from '../src/agent.js';
 import type { DeviceAgentOptions } from '../src/agent-options.js';
 import { saveCredentials } from '../src/credentials.js';
 import { ensureDir } from '../src/durable-file.js';
+import { scrubbedEnv } from '../src/safety/task-env.js';
 import { FakeSession } from './fake-session.js';
 import { makeAssign, makeKindAssign, tempDir, waitFor } from './helpers.js';
 
@@ -88,6 +89,22 @@ describe('allowlist', () => {
 });
 
 describe("the agent's secrets stay out of tasks", () => {
+  it('scrubs by name prefix, secret values and secret file paths, and nothing else', () => {
+    const env = scrubbedEnv(
+      {
+        PATH: '/srv/agent/bin:/usr/bin',
+        ORRERY_SERVER: 'ws://x',
+        orrery_lower: 'x',
+        AUTH: 'Bearer s3cret-credential',
+        CRED: '/srv/agent/credentials.json',
+        SHORT: 'abc',
+      },
+      { secrets: ['s3cret-credential', 'abc'], paths: ['/srv/agent/credentials.json'] },
+    );
+    // PATH stays even though it names the agent's dir; a too-short "secret" matches nothing.
+    expect(env).toEqual({ PATH: '/srv/agent/bin:/usr/bin', SHORT: 'abc' });
+  });
+
   it('runs `env` in a task: no credential, token, data dir path or ORRERY_* settings of the agent', async () => {
     const dataDir = path.join(tmp.dir, 'data');
     const credential = 'cred-7f3a9c1e5b2d4f60a8e1';

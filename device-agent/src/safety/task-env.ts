@@ -1,6 +1,6 @@
 // The environment tasks start from: the agent's own, minus everything that
 // would hand a task the agent's identity or configuration (its credential,
-// enrollment token, data dir, ORRERY_* settings). Each task then gets its
+// enrollment token, the files holding them, ORRERY_* settings). Each task then gets its
 // own ORRERY_* variables (task id, inputs...) on top.
 import path from 'node:path';
 
@@ -10,7 +10,7 @@ const MIN_SECRET_LENGTH = 8;
 export interface ScrubOptions {
   /** Credential, enrollment token...: variables whose value contains one are dropped. */
   secrets?: Array<string | undefined>;
-  /** Data dir, credential file...: variables whose value contains one are dropped. */
+  /** Credential and token files: variables whose value contains one are dropped (not whole dirs: PATH could live there). */
   paths?: Array<string | undefined>;
 }
 
