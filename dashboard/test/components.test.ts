@@ -13,6 +13,7 @@ import { EditPanel } from '../src/components/edit-panel.js';
 import { PlanPreview } from '../src/components/plan-preview.js';
 import { ProblemBox } from '../src/components/problem-box.js';
 import { describePlanner, SubmitView } from '../src/components/submit-view.js';
+import { SourceEditor } from '../src/components/source-editor.js';
 import { ResolvedSection, TaskDrawer } from '../src/components/task-drawer.js';
 import { DagView } from '../src/graph/dag-view.js';
 import { type Permissions, PermissionsContext, permissionsFor, STEER_ALLOWED } from '../src/state/permissions.js';
@@ -282,6 +283,34 @@ describe('PlanPreview', () => {
   it('says why it cannot draw text that does not parse', () => {
     const root = render(h(PlanPreview, { source: 'tasks: [unclosed' }));
     expect(byTestId(root, 'plan-preview')?.getAttribute('data-state')).toBe('error');
+  });
+});
+
+describe('SourceEditor', () => {
+  it('numbers the lines and marks each refused line with its messages', () => {
+    const root = render(
+      h(SourceEditor, {
+        value: 'name: x\ntasks:\n  a:\n    needs: [b]\n',
+        onChange: noop,
+        onSubmitShortcut: noop,
+        problems: [
+          { code: 'GRAPH_DANGLING_DEPENDENCY', line: 4, message: 'task a needs b, which is not a task' },
+          { code: 'GRAPH_SCHEMA', path: '/name' },
+        ],
+      }),
+    );
+    expect(root.querySelectorAll('.editor-gutter .gl')).toHaveLength(5);
+    const marked = root.querySelectorAll('[data-testid="inline-error"]');
+    expect(marked).toHaveLength(1);
+    expect(marked[0]?.getAttribute('data-line')).toBe('4');
+    expect(marked[0]?.textContent).toBe('GRAPH_DANGLING_DEPENDENCY: task a needs b, which is not a task');
+    expect(root.querySelector('.gl.err')?.textContent).toBe('4');
+  });
+
+  it('draws no markers when there is nothing to mark', () => {
+    const root = render(h(SourceEditor, { value: 'a\nb', onChange: noop, onSubmitShortcut: noop, problems: [] }));
+    expect(root.querySelector('.editor-backdrop')).toBeNull();
+    expect(root.querySelector('textarea')?.textContent).toBe('a\nb');
   });
 });
 

@@ -245,9 +245,30 @@ describe('dashboard in a browser against a real orchestrator and agents', () => 
       const text = (await box.textContent()) ?? '';
       for (const item of refused.errors ?? []) {
         if (item.path) expect(text).toContain(item.path);
-        if (typeof item.line === 'number') expect(text).toContain(`line ${item.line}`);
+        if (typeof item.line === 'number') {
+          expect(text).toContain(`line ${item.line}`);
+          // Also marked in the editor itself, at that line, with its message.
+          const inline = page.locator(`[data-testid="inline-error"][data-line="${item.line}"]`);
+          expect(await inline.count()).toBe(1);
+          expect(await page.locator(`.editor-gutter .gl.err[data-line="${item.line}"]`).count()).toBe(1);
+        }
       }
     }
+  });
+
+  it('opens a graph file into the editor and submits it', async () => {
+    await page.click('[data-testid="nav-submit"]');
+    await page.setInputFiles('[data-testid="submit-file"]', {
+      name: 'uploaded.json',
+      mimeType: 'application/json',
+      buffer: Buffer.from(JSON.stringify({ name: 'uploaded', tasks: { one: { run: 'echo uploaded' } } })),
+    });
+    await page.waitForFunction(
+      () => (document.querySelector('[data-testid="submit-source"]') as HTMLTextAreaElement).value.includes('uploaded'),
+    );
+    expect(await page.inputValue('[data-testid="submit-format"]')).toBe('json');
+    await page.click('[data-testid="submit-button"]');
+    await page.waitForSelector(node('one', 'succeeded'));
   });
 
   it('raised no uncaught errors in the page', () => {

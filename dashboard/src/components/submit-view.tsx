@@ -6,6 +6,7 @@ import { toYaml } from '../format/to-yaml.js';
 import { usePermissions } from '../state/permissions.js';
 import { PlanPreview } from './plan-preview.js';
 import { ProblemBox } from './problem-box.js';
+import { SourceEditor } from './source-editor.js';
 
 type Format = 'yaml' | 'json';
 
@@ -49,6 +50,8 @@ export function SubmitView({ onSubmitted }: { onSubmitted: (c: Constellation) =>
   const [busy, setBusy] = useState(false);
   // Counts answers, so the error box of a new attempt is told apart from the previous one.
   const [answers, setAnswers] = useState(0);
+  // The text the shown error is about: its line markers stay only while the text is unchanged.
+  const [errorSource, setErrorSource] = useState<string | null>(null);
   const [prompt, setPrompt] = useState('');
   const [planNote, setPlanNote] = useState<string | null>(null);
   const [planFormat, setPlanFormat] = useState<Format>('yaml');
@@ -73,7 +76,10 @@ export function SubmitView({ onSubmitted }: { onSubmitted: (c: Constellation) =>
     api
       .submit(source, format)
       .then(onSubmitted)
-      .catch((err) => setError(toError(err)))
+      .catch((err) => {
+        setError(toError(err));
+        setErrorSource(source);
+      })
       .finally(() => {
         setBusy(false);
         setAnswers((n) => n + 1);
@@ -155,17 +161,12 @@ export function SubmitView({ onSubmitted }: { onSubmitted: (c: Constellation) =>
         </ul>
       )}
       <div className={showPreview ? 'submit-split' : 'submit-single'}>
-        <textarea
+        <SourceEditor
           ref={textRef}
-          className="source"
           value={source}
-          spellCheck={false}
-          onChange={(e) => setSource(e.target.value)}
-          onKeyDown={(e) => {
-            if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) submit();
-          }}
-          data-testid="submit-source"
-          aria-label="Graph source (YAML or JSON)"
+          onChange={setSource}
+          onSubmitShortcut={submit}
+          problems={error && errorSource === source ? error.items : []}
         />
         {showPreview && <PlanPreview source={source} />}
       </div>
@@ -190,6 +191,24 @@ export function SubmitView({ onSubmitted }: { onSubmitted: (c: Constellation) =>
             data-testid="preview-toggle"
           />{' '}
           preview the DAG
+        </label>
+        <label className="small upload" title="Read a .yaml, .yml or .json file into the editor">
+          open a file…{' '}
+          <input
+            type="file"
+            accept=".yaml,.yml,.json,application/json,application/yaml,text/yaml,text/plain"
+            data-testid="submit-file"
+            onChange={(e) => {
+              const file = e.target.files?.[0];
+              if (!file) return;
+              file.text().then((text) => {
+                setSource(text);
+                setFormatChoice(/\.json$/i.test(file.name) ? 'json' : 'auto');
+                setError(null);
+              });
+              e.target.value = '';
+            }}
+          />
         </label>
         <span className="muted small">Ctrl+Enter submits</span>
         <button
