@@ -101,6 +101,12 @@ describe('artifacts end to end', () => {
     expect(useLog).toContain(`artifact make.data fetched (${SIX_MB} bytes, sha256 ${sha})`);
     expect(againLog).toContain(`artifact make.data from the local cache (sha256 ${sha})`);
 
+    // Over the wire: one upload, and one download for two consumers.
+    const metrics = await api<string>(orch.url, 'GET', '/metrics');
+    expect(metrics).toContain(`orrery_artifact_bytes_received_total ${SIX_MB}\n`);
+    expect(metrics).toContain(`orrery_artifact_bytes_sent_total ${SIX_MB}\n`);
+    expect(metrics).toContain('orrery_artifacts_stored_total 1\n');
+
     // Listed and downloadable over HTTP, with length and digest headers.
     const { items } = await api<{ items: Array<{ task: string; name: string; digest: string; size: number }> }>(
       orch.url,

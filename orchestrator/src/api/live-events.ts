@@ -1,5 +1,5 @@
 // Notifications the engine publishes for live views (SSE, CLI --follow).
-import type { Attempt, ConstellationStatus, TaskStatus } from '../model/types.js';
+import type { ArtifactRecord, Attempt, ConstellationStatus, TaskStatus } from '../model/types.js';
 
 export interface ConstellationSummary {
   id: string;
@@ -49,6 +49,8 @@ export type LiveEvent =
         status: TaskStatus;
         attempts: Attempt[];
         outputs: Record<string, string>;
+        /** Stored artifacts of the attempt that succeeded. */
+        artifacts?: Record<string, ArtifactRecord>;
         waitingReason?: string;
         progress?: { fraction: number; message: string };
       };

@@ -11,6 +11,7 @@ import {
   type ServerSession,
 } from '@orrery/protocol';
 import type { Logger } from 'pino';
+import { counter, gauge } from '../engine/metrics.js';
 import type { ArtifactRecord } from '../model/types.js';
 import { planEviction, type RetentionPolicy } from './retention.js';
 
@@ -38,6 +39,9 @@ export class ArtifactHub {
   /** Chunk bytes served to agents (for /metrics). */
   bytesServed = 0;
   bytesStored = 0;
+  blobsStored = 0;
+  /** Bytes in the store at the last garbage collection. */
+  storeBytes = 0;
 
   constructor(private readonly opts: ArtifactHubOptions) {
     this.log = opts.logger.child({ component: 'artifacts' });
@@ -50,6 +54,13 @@ export class ArtifactHub {
     // Partial uploads cut by our own crash or restart: never stored, removed now.
     const cleaned = this.store.cleanTemp();
     if (cleaned > 0) this.log.info({ cleaned }, 'removed partial artifact uploads');
+    setImmediate(() => {
+      try {
+        this.collectGarbage();
+      } catch (err) {
+        this.log.warn({ err }, 'artifact garbage collection failed');
+      }
+    }).unref();
     this.gcTimer = setInterval(() => this.collectGarbage(), 10 * 60 * 1000);
     this.gcTimer.unref();
   }
@@ -72,6 +83,8 @@ export class ArtifactHub {
       connected: () => session.connected,
       onStored: (digest, size) => {
         this.bytesStored += size;
+        this.blobsStored++;
+        this.storeBytes += size;
         this.log.info({ digest, size, device: session.deviceId }, 'artifact stored');
         this.scheduleGc();
       },
@@ -116,6 +129,7 @@ export class ArtifactHub {
       this.store.remove(b.digest);
       freed += b.size;
     }
+    this.storeBytes = plan.afterBytes;
     if (plan.remove.length > 0) this.log.info({ removed: plan.remove.length, freed }, 'evicted unreferenced artifacts');
     if (plan.afterBytes > this.policy.maxStoreBytes) {
       this.log.warn(
@@ -124,6 +138,16 @@ export class ArtifactHub {
       );
     }
     return { removed: plan.remove.length, freedBytes: freed, storedBytes: plan.afterBytes };
+  }
+
+  /** Prometheus text for /metrics. */
+  renderMetrics(): string {
+    return [
+      counter('orrery_artifacts_stored_total', 'Artifact blobs uploaded by agents and stored', this.blobsStored),
+      counter('orrery_artifact_bytes_received_total', 'Bytes of artifact blobs stored from uploads', this.bytesStored),
+      counter('orrery_artifact_bytes_sent_total', 'Bytes of artifact chunks sent to agents', this.bytesServed),
+      gauge('orrery_artifact_store_bytes', 'Bytes in the artifact store (as of the last collection, plus uploads since)', [[{}, this.storeBytes]]),
+    ].join('\n');
   }
 
   private scheduleGc(): void {

@@ -383,6 +383,7 @@ export class Engine {
       status: t.status,
       attempts: t.attempts,
       outputs: t.outputs,
+      ...(t.artifacts ? { artifacts: t.artifacts } : {}),
       ...(waitingReason ? { waitingReason } : {}),
       ...(t.progress ? { progress: t.progress } : {}),
     };

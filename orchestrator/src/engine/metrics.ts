@@ -62,4 +62,6 @@ export class EngineMetrics {
   tasksDispatched = 0;
   staleResults = 0;
   devicesLost = 0;
+  /** Other components' metrics in Prometheus text (artifacts), appended to /metrics. */
+  readonly extra: Array<() => string> = [];
 }

@@ -229,6 +229,7 @@ export class EngineService implements OrchestratorService, AdminService {
       counter('orrery_tasks_dispatched_total', 'Assign messages sent', e.metrics.tasksDispatched),
       counter('orrery_stale_results_total', 'Results from superseded attempts, ignored', e.metrics.staleResults),
       counter('orrery_devices_lost_total', 'Devices declared lost after missed heartbeats', e.metrics.devicesLost),
+      ...e.metrics.extra.map((render) => render()),
       '',
     ].join('\n');
   }

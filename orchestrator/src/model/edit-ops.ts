@@ -97,6 +97,15 @@ function checkTaskRefs(m: Mutation, id: string): void {
     const why = checkReference(r.ref, id, g, m.counter);
     if (why) throw new EditRejection('EDIT_UNKNOWN_REFERENCE', `task ${id} ${r.path.join('.')}: ${why}`);
   }
+  for (const [dest, src] of Object.entries(t.spec.artifactInputs ?? {})) {
+    // An artifact input reads a file its producer stores on success: it must exist, declare it, and be upstream.
+    const where = `task ${id} artifactInputs.${dest}`;
+    const why = checkReference({ kind: 'status', task: src.task }, id, g, m.counter);
+    if (why) throw new EditRejection('EDIT_UNKNOWN_REFERENCE', `${where}: ${why.replace(/^tasks\.[^ ]*\.status/, `tasks.${src.task}.artifacts.${src.artifact}`)}`);
+    if (!Object.hasOwn(m.task(src.task)?.spec.artifacts ?? {}, src.artifact)) {
+      throw new EditRejection('EDIT_UNKNOWN_REFERENCE', `${where}: task "${src.task}" declares no artifact "${src.artifact}"`);
+    }
+  }
   for (const dep of linksOf(m.idx, id).in) {
     if (dep.kind !== 'condition' || !dep.condition) continue;
     for (const ref of conditionRefs(dep.condition)) {

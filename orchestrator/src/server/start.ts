@@ -67,6 +67,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     ...(opts.artifactStoreMaxBytes !== undefined ? { retention: { maxStoreBytes: opts.artifactStoreMaxBytes } } : {}),
     referenced: () => referencedDigests(engine.state.constellations.values()),
   });
+  engine.metrics.extra.push(() => artifacts.renderMetrics());
   const gateway = createAgentGateway({
     artifacts,
     engine,
