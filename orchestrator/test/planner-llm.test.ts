@@ -16,6 +16,7 @@ import {
 import { normaliseGraph } from '../src/graph/index.js';
 import { createConstellation } from '../src/model/index.js';
 import { type DeviceProfile, LlmPlanner, type PlannerTranscript } from '../src/planner/index.js';
+import { describeState, MAX_DESCRIBED_TASKS } from '../src/planner/prompts.js';
 import { type ScriptedLlm, startScriptedLlm } from './support/scripted-llm.js';
 
 let llm: ScriptedLlm;
@@ -222,6 +223,16 @@ describe('planning through the orchestrator', () => {
     expect(bad.status).toBe(422);
     expect(((await bad.json()) as { code: string }).code).toBe('PLANNER_INVALID_OUTPUT');
 
+    // The built-in planner on request, even with an LLM configured: the model is not asked.
+    llm.script([]);
+    const forced = await api<{ planner: { kind: string }; graph: { name: string } }>(orch.url, 'POST', '/v1/plan', {
+      prompt: 'forced: on any as a: echo hi',
+      planner: 'builtin',
+    });
+    expect(forced.planner).toEqual({ kind: 'builtin' });
+    expect(forced.graph.name).toBe('forced');
+    expect(llm.seen).toHaveLength(0);
+
     const { items } = await api<{
       items: Array<{
         kind: string;
@@ -234,11 +245,15 @@ describe('planning through the orchestrator', () => {
         durationMs: number;
       }>;
     }>(orch.url, 'GET', '/v1/planner/calls');
-    expect(items.map((c) => c.outcome)).toEqual(['PLANNER_INVALID_OUTPUT', 'ok']);
-    expect(items[1]).toMatchObject({ kind: 'plan', planner: 'llm', model: 'served-model', requestedBy: 'local' });
-    expect(items[1]!.prompt).toContain('say hi');
-    expect(items[1]!.response).toContain('"planned"');
-    expect(items[0]!.response).toContain('still not json');
+    expect(items.map((c) => `${c.planner}:${c.outcome}`)).toEqual([
+      'builtin:ok',
+      'llm:PLANNER_INVALID_OUTPUT',
+      'llm:ok',
+    ]);
+    expect(items[2]).toMatchObject({ kind: 'plan', planner: 'llm', model: 'served-model', requestedBy: 'local' });
+    expect(items[2]!.prompt).toContain('say hi');
+    expect(items[2]!.response).toContain('"planned"');
+    expect(items[1]!.response).toContain('still not json');
   });
 });
 
@@ -314,6 +329,23 @@ describe('LLM replanning', () => {
     expect(llm.seen[1]!.body.messages.at(-1)!.content).toMatch(/EDIT_TASK_STARTED/);
     expect(llm.seen[2]!.body.messages.at(-1)!.content).toMatch(/EDIT_UNKNOWN_REFERENCE/);
     expect(JSON.parse(transcript.response)).toHaveLength(3);
+  });
+});
+
+describe('replan prompt size', () => {
+  it('a big constellation is described by its failure, neighbours and unfinished tasks, with the rest summarised', () => {
+    const tasks: Record<string, unknown> = {};
+    for (let i = 0; i < 1000; i++) tasks[`t${i}`] = { run: `echo ${i}`, ...(i > 0 ? { needs: [`t${i - 1}`] } : {}) };
+    const c = createConstellation(normaliseGraph({ name: 'big', tasks }), { id: 'b', owner: 't', now: 1 });
+    for (let i = 0; i < 500; i++) c.tasks[`t${i}`]!.status = 'succeeded';
+    c.tasks.t500!.status = 'failed';
+    const text = describeState(c, (id) => id, 't500');
+    const lines = text.split('\n').filter((l) => l.startsWith('- '));
+    expect(lines.length).toBe(MAX_DESCRIBED_TASKS + 1);
+    expect(text).toContain('- t500: status=failed');
+    expect(text).toContain('- t499: status=succeeded');
+    expect(text).toContain('- t501: status=pending');
+    expect(lines.at(-1)).toBe('- … 800 more tasks not listed (499 succeeded, 301 pending)');
   });
 });
 
@@ -446,5 +478,8 @@ describe('planner routes and roles', () => {
     expect((await call(viewer, 'POST', `/v1/constellations/${id}/replan`, {})).status).toBe(403);
     expect((await call(viewer, 'POST', '/v1/proposals/p-none/approve', {})).status).toBe(403);
     expect((await call(operator, 'POST', '/v1/proposals/p-none/approve', {})).status).toBe(404);
+    const noLlm = await call(operator, 'POST', '/v1/plan', { prompt: 'anything', planner: 'llm' });
+    expect(noLlm.status).toBe(503);
+    expect(noLlm.body.code).toBe('PLANNER_UNAVAILABLE');
   });
 });

@@ -27,26 +27,73 @@ Devices:
 ${describeDevices(devices)}`;
 }
 
+/** Tasks described one by one; past this, the prompt keeps what matters to the failure. */
+export const MAX_DESCRIBED_TASKS = 200;
+/** Longest output value quoted in the prompt. */
+const MAX_OUTPUT_CHARS = 200;
+
+const clip = (v: string): string => (v.length > MAX_OUTPUT_CHARS ? `${v.slice(0, MAX_OUTPUT_CHARS)}…` : v);
+
+/**
+ * Which tasks a big constellation's prompt describes: the failed task and
+ * its direct neighbours first, then every task that is not succeeded, then
+ * succeeded ones, up to MAX_DESCRIBED_TASKS (a 100k-task graph must not
+ * become a 10 MB prompt).
+ */
+function tasksToDescribe(c: Constellation, focus: string | undefined): string[] {
+  const ids = Object.keys(c.tasks);
+  if (ids.length <= MAX_DESCRIBED_TASKS) return ids;
+  const chosen = new Set<string>();
+  const add = (id: string): void => {
+    if (chosen.size < MAX_DESCRIBED_TASKS && Object.hasOwn(c.tasks, id)) chosen.add(id);
+  };
+  if (focus) {
+    add(focus);
+    for (const d of c.dependencies) if (d.to === focus) add(d.from);
+    for (const d of c.dependencies) if (d.from === focus) add(d.to);
+  }
+  for (const id of ids) if (c.tasks[id]!.status !== 'succeeded') add(id);
+  for (const id of ids) add(id);
+  return ids.filter((id) => chosen.has(id));
+}
+
 /** A compact view of the constellation for the replanner: what ran where, and what it produced. */
-export function describeState(c: Constellation, deviceName: (id: string) => string = (id) => id): string {
+export function describeState(
+  c: Constellation,
+  deviceName: (id: string) => string = (id) => id,
+  focus?: string,
+): string {
+  const shown = tasksToDescribe(c, focus);
+  const shownSet = new Set(shown);
   const deps = new Map<string, string[]>();
-  for (const d of c.dependencies)
+  for (const d of c.dependencies) {
+    if (!shownSet.has(d.to)) continue;
     deps.set(d.to, [...(deps.get(d.to) ?? []), d.kind === 'success' ? d.from : `${d.from}(${d.kind})`]);
-  const lines = Object.entries(c.tasks).map(([id, t]) => {
+  }
+  const lines = shown.map((id) => {
+    const t = c.tasks[id]!;
     const last = t.attempts.at(-1);
+    const outputs = Object.fromEntries(Object.entries(t.outputs).map(([k, v]) => [k, clip(v)]));
     const parts = [
       `- ${id}: status=${t.status}`,
       `run=${JSON.stringify(t.spec.executor.command ?? t.spec.executor.kind)}`,
       `target=${JSON.stringify(t.spec.target)}`,
       deps.get(id) ? `needs=[${deps.get(id)!.join(',')}]` : '',
       Object.keys(t.spec.outputs).length ? `declares outputs=[${Object.keys(t.spec.outputs).join(',')}]` : '',
-      Object.keys(t.outputs).length ? `outputs=${JSON.stringify(t.outputs)}` : '',
+      Object.keys(outputs).length ? `outputs=${JSON.stringify(outputs)}` : '',
       last
         ? `attempts=${t.attempts.length} last on ${deviceName(last.deviceId)}${last.exitCode !== undefined ? ` exit ${last.exitCode}` : ''}${last.error ? ` error ${JSON.stringify(last.error)}` : ''}`
         : '',
     ];
     return parts.filter(Boolean).join(' ');
   });
+  const omitted = Object.keys(c.tasks).length - shown.length;
+  if (omitted > 0) {
+    const byStatus = new Map<string, number>();
+    for (const [id, t] of Object.entries(c.tasks))
+      if (!shownSet.has(id)) byStatus.set(t.status, (byStatus.get(t.status) ?? 0) + 1);
+    lines.push(`- … ${omitted} more tasks not listed (${[...byStatus].map(([st, n]) => `${n} ${st}`).join(', ')})`);
+  }
   return `Constellation ${c.id} "${c.name}" status=${c.status} revision=${c.revision}\n${lines.join('\n')}`;
 }
 
@@ -75,7 +122,7 @@ export function replanUserPrompt(req: ReplanRequest): string {
 Last lines of its log:
 ${f.logTail || '(no output)'}`
     : 'Replanning was requested; no single task triggered it.';
-  return `${describeState(req.state, name)}
+  return `${describeState(req.state, name, f?.taskId)}
 
 ${failure}
 ${req.hint ? `\nOperator hint: ${req.hint}\n` : ''}

@@ -9,10 +9,16 @@ type Params = { id: string };
 
 export function registerPlannerRoutes(app: FastifyInstance, planning: PlanningService): void {
   app.post('/v1/plan', async (req) => {
-    const b = (req.body ?? {}) as { prompt?: unknown };
+    const b = (req.body ?? {}) as { prompt?: unknown; planner?: unknown };
     if (typeof b.prompt !== 'string' || !b.prompt.trim())
       throw new OrreryError('INVALID_REQUEST', 'Send { "prompt": "<sentence>" }');
-    const planned = await planning.plan(b.prompt, req.principal);
+    if (b.planner !== undefined && b.planner !== 'builtin' && b.planner !== 'llm') {
+      throw new OrreryError(
+        'INVALID_REQUEST',
+        'planner must be "builtin" or "llm" (or left out for the configured one)',
+      );
+    }
+    const planned = await planning.plan(b.prompt, req.principal, b.planner);
     // `source` is kept for clients that predate `planner` (the dashboard reads it).
     return { graph: planned.graph, source: planned.planner.kind, planner: planned.planner, warnings: planned.warnings };
   });

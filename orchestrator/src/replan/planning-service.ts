@@ -10,8 +10,16 @@ import type { LiveEvent } from '../api/live-events.js';
 import type { OrchestratorService } from '../api/service.js';
 import { notFound, OrreryError } from '../errors.js';
 import type { Constellation, ReplanPolicy } from '../model/types.js';
+import { BuiltinPlanner } from '../planner/builtin-planner.js';
 import { checkEditBatch, editableCopy } from '../planner/edit-check.js';
-import type { DeviceProfile, Planner, PlannerTranscript, PlanResult, ReplanRequest } from '../planner/types.js';
+import type {
+  DeviceProfile,
+  Planner,
+  PlannerKind,
+  PlannerTranscript,
+  PlanResult,
+  ReplanRequest,
+} from '../planner/types.js';
 import type { PlannerCallRecord, PlannerRecords, Proposal } from './planner-records.js';
 
 const proposalId = customAlphabet('0123456789abcdefghijklmnopqrstuvwxyz', 10);
@@ -38,6 +46,7 @@ export interface ReplanAnswer {
 
 export class PlanningService {
   private readonly queues = new Map<string, Promise<unknown>>();
+  private readonly builtin = new BuiltinPlanner();
   /** Failures already handed to the replanner (constellation/task/attempts). */
   private readonly seen = new Set<string>();
   private unsubscribe: (() => void) | undefined;
@@ -68,11 +77,25 @@ export class PlanningService {
 
   // ---- planning ------------------------------------------------------------
 
-  async plan(sentence: string, requestedBy: string): Promise<PlanResult> {
+  /**
+   * Plans with the configured planner, or with the one asked for: the
+   * built-in planner is always there; the LLM only when configured.
+   */
+  async plan(sentence: string, requestedBy: string, want?: PlannerKind): Promise<PlanResult> {
+    const planner = this.plannerFor(want);
     const devices = this.opts.devices();
-    return this.audited({ kind: 'plan', requestedBy }, async (transcript) => {
-      const result = await this.opts.planner.plan(sentence, devices, transcript);
+    return this.audited({ kind: 'plan', requestedBy, planner }, async (transcript) => {
+      const result = await planner.plan(sentence, devices, transcript);
       return { result, outcome: 'ok' };
+    });
+  }
+
+  private plannerFor(want: PlannerKind | undefined): Planner {
+    if (!want || want === this.opts.planner.identity.kind) return this.opts.planner;
+    if (want === 'builtin') return this.builtin;
+    throw new OrreryError('PLANNER_UNAVAILABLE', 'No LLM endpoint is configured on this server', {
+      status: 503,
+      hint: 'Start the server with --llm-base-url (or ORRERY_LLM_BASE_URL), or use the built-in planner.',
     });
   }
 
@@ -338,12 +361,18 @@ export class PlanningService {
 
   /** Runs one planner call and records it (prompt, response, outcome, duration, who asked), success or not. */
   private async audited<T>(
-    meta: { kind: 'plan' | 'replan'; constellationId?: string; requestedBy: string; onRecorded?: (id: number) => void },
+    meta: {
+      kind: 'plan' | 'replan';
+      constellationId?: string;
+      requestedBy: string;
+      planner?: Planner;
+      onRecorded?: (id: number) => void;
+    },
     call: (transcript: PlannerTranscript) => Promise<{ result: T; outcome: string }>,
   ): Promise<T> {
     const transcript: PlannerTranscript = { prompt: '', response: '' };
     const started = Date.now();
-    const identity = this.opts.planner.identity;
+    const identity = (meta.planner ?? this.opts.planner).identity;
     const record = (outcome: string, error?: string): void => {
       try {
         const id = this.opts.records.recordCall({

@@ -50,6 +50,7 @@ export function registerPlan(program: Command): void {
     .option('--submit', 'same as --yes (kept for older scripts)')
     .option('--json', 'print the graph as JSON (submits only with --yes)')
     .option('--yaml', 'print the graph as YAML (submits only with --yes)')
+    .option('--builtin', 'use the built-in planner (the controlled language) even when the server has an LLM')
     .option('--replan <policy>', 'replanning policy when submitting: off, propose or auto')
     .option('-w, --wait', 'after submitting, follow the run to its end')
     .addHelpText(
@@ -59,13 +60,24 @@ export function registerPlan(program: Command): void {
     .action(
       async (
         words: string[],
-        opts: { yes?: boolean; submit?: boolean; json?: boolean; yaml?: boolean; replan?: string; wait?: boolean },
+        opts: {
+          yes?: boolean;
+          submit?: boolean;
+          json?: boolean;
+          yaml?: boolean;
+          replan?: string;
+          wait?: boolean;
+          builtin?: boolean;
+        },
         cmd: Command,
       ) => {
         if (opts.replan !== undefined && !POLICIES.includes(opts.replan))
           throw new Error('--replan must be off, propose or auto');
         const client = clientFrom(cmd);
-        const planned = await client.request<PlanResult>('POST', '/v1/plan', { prompt: words.join(' ') });
+        const planned = await client.request<PlanResult>('POST', '/v1/plan', {
+          prompt: words.join(' '),
+          ...(opts.builtin ? { planner: 'builtin' } : {}),
+        });
         const yes = opts.yes || opts.submit;
         if (opts.json || opts.yaml) {
           if (opts.json) printJson(planned.graph);
