@@ -24,9 +24,16 @@ interface Schema {
 
 let schema: Schema | undefined;
 
+/** Set by bundlers (esbuild `define`) to the text of aip.proto; undefined otherwise. */
+declare const __ORRERY_AIP_PROTO__: string | undefined;
+
 function loadSchema(): Schema {
   if (schema) return schema;
-  const root = protobuf.loadSync(resolveProtoPath());
+  // A bundle (device-agent's single-file build) carries aip.proto's text inline.
+  const root =
+    typeof __ORRERY_AIP_PROTO__ === 'string'
+      ? protobuf.parse(__ORRERY_AIP_PROTO__).root
+      : protobuf.loadSync(resolveProtoPath());
   root.resolveAll();
   const envelope = root.lookupType('orrery.aip.v1.Envelope');
   const oneof = envelope.oneofs?.body;
