@@ -7,6 +7,8 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFil
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import type { LiveEvent } from '../src/api/live-events.js';
+import { ApiClient } from '../src/cli/api-client.js';
 import {
   type AgentHandle,
   api,
@@ -83,8 +85,23 @@ describe('artifacts end to end', () => {
     running.push(startAgent({ server: orch.aipUrl, name: 'user', labels: ['consumer'], slots: 1 }));
     await online(orch.url, ['maker', 'user']);
 
+    // Watch the live events from before the submission: the consumer shows its fetch as progress.
+    const abort = new AbortController();
+    const seen: LiveEvent[] = [];
+    const reading = (async () => {
+      for await (const ev of new ApiClient(orch.url).events(undefined, abort.signal)) seen.push(ev);
+    })().catch(() => undefined);
+    await new Promise((r) => setTimeout(r, 200));
     const c = await api<C>(orch.url, 'POST', '/v1/constellations', graph('move-a-file', ['use', 'again']));
     const done = await finished(orch.url, c.id);
+    abort.abort();
+    await reading;
+    const progress = seen.flatMap((e) =>
+      e.type === 'task' && e.data.taskId === 'use' && e.data.progress ? [e.data.progress.message] : [],
+    );
+    expect(progress.some((m) => m.startsWith('fetching artifact make.data'))).toBe(true);
+    const madeEvent = seen.findLast((e) => e.type === 'task' && e.data.taskId === 'make');
+    expect(madeEvent?.type === 'task' ? madeEvent.data.artifacts?.data?.size : 0).toBe(SIX_MB);
     expect(done.status).toBe('succeeded');
     const made = done.tasks.make as Task;
     const sha = made.outputs.sha as string;
@@ -167,6 +184,46 @@ describe('artifacts end to end', () => {
     const done = await finished(orch.url, c.id);
     expect(done.status).toBe('succeeded');
     expect((done.tasks.use as Task).outputs.sha).toBe(sha);
+  });
+
+  it('survives an orchestrator SIGKILL in the middle of an upload: the partial blob is dropped and the upload starts over', async () => {
+    const BIG = 96 * 1024 * 1024;
+    let orch = await startOrchestrator({ heartbeatMs: 300 });
+    running.push(orch);
+    const port = Number(new URL(orch.url).port);
+    running.push(startAgent({ server: orch.aipUrl, name: 'maker3', slots: 1 }));
+    await online(orch.url, ['maker3']);
+    const c = await api<C>(orch.url, 'POST', '/v1/constellations', {
+      name: 'cut-upload',
+      tasks: {
+        make: {
+          run: `head -c ${BIG} /dev/urandom > big.bin && sha256sum big.bin | cut -d' ' -f1`,
+          outputs: { sha: 'stdout' },
+          artifacts: { big: 'big.bin' },
+        },
+        use: {
+          artifactInputs: { 'b.bin': 'tasks.make.artifacts.big' },
+          run: "sha256sum b.bin | cut -d' ' -f1",
+          outputs: { sha: 'stdout' },
+        },
+      },
+    });
+    const tmp = join(orch.dataDir, 'artifacts', 'tmp');
+    await waitFor(
+      () => existsSync(tmp) && readdirSync(tmp).some((f) => f.endsWith('.part')),
+      'the upload to be under way',
+      60_000,
+      10,
+    );
+    await orch.kill('SIGKILL');
+    orch = await startOrchestrator({ dataDir: orch.dataDir, port, heartbeatMs: 300 });
+    running.push(orch);
+    const done = await finished(orch.url, c.id, 120_000);
+    expect(done.status).toBe('succeeded');
+    const sha = done.tasks.make?.outputs.sha;
+    expect(done.tasks.make?.artifacts?.big).toEqual({ digest: sha, size: BIG });
+    expect(done.tasks.use?.outputs.sha).toBe(sha);
+    expect(readdirSync(tmp)).toEqual([]);
   });
 
   it('fails an attempt whose artifact is over the orchestrator limit with ARTIFACT_TOO_LARGE, storing nothing', async () => {

@@ -244,6 +244,56 @@ describe('artifact transfer between two peers', () => {
     expect(storedFiles(b)).toEqual([]);
   });
 
+  it('a receiver that starts over after a reconnect (a restarted orchestrator) is served from its offset at once', async () => {
+    const a = tempStore();
+    const blob = await blobIn(a, 2 * 1024 * 1024);
+    let target: ArtifactPeer | undefined;
+    let cut = false;
+    const sent: Body[] = [];
+    const holder = new ArtifactPeer({
+      store: a,
+      chunkBytes: 64 * 1024,
+      windowBytes: 256 * 1024,
+      connected: () => !cut,
+      send: (b) => {
+        if (cut) return;
+        sent.push(b);
+        const to = target;
+        setImmediate(() => to?.handle(b));
+      },
+    });
+    const receiverOn = (store: BlobStore) =>
+      new ArtifactPeer({
+        store,
+        acceptOffers: true,
+        stallMs: 60_000, // a stall retry would take a minute: the test would time out
+        connected: () => !cut,
+        send: (b) => {
+          if (!cut) setImmediate(() => holder.handle(b));
+        },
+      });
+    const first = receiverOn(tempStore());
+    cleanups.push(
+      () => holder.close(),
+      () => first.close(),
+    );
+    target = first;
+    const upload = holder.upload(offerOf(blob));
+    await until(() => sent.filter((b) => b.type === 'artifactChunk').length >= 6, 'part of the blob to move');
+    // The connection drops; the receiving side comes back as a new process with no memory of the transfer.
+    cut = true;
+    first.close();
+    await new Promise((r) => setTimeout(r, 20));
+    const fresh = tempStore();
+    const second = receiverOn(fresh);
+    cleanups.push(() => second.close());
+    target = second;
+    cut = false;
+    holder.reconnected();
+    await upload;
+    expect(readFileSync(fresh.pathOf(blob.digest)).equals(blob.data)).toBe(true);
+  });
+
   it('answers a request for an unknown digest with ARTIFACT_NOT_FOUND', async () => {
     const { receiver } = wirePair(tempStore(), tempStore());
     await expect(receiver.fetch('ab'.repeat(32), 10)).rejects.toMatchObject({ code: 'ARTIFACT_NOT_FOUND' });

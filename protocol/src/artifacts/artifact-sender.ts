@@ -125,8 +125,13 @@ export class ArtifactSender {
     return this.outgoing.has(digest) || this.uploads.has(digest);
   }
 
-  /** A new connection: uploads not yet confirmed are offered again (the receiver resumes them). */
+  /**
+   * A new connection: serving state is dropped (the receiver asks again, and
+   * may be a new incarnation whose rounds start over), and uploads not yet
+   * confirmed are offered again (the receiver resumes or restarts them).
+   */
   reconnected(): void {
+    for (const st of [...this.outgoing.values()]) this.release(st);
     for (const up of this.uploads.values()) this.opts.send({ type: 'artifactOffer', value: up.offer });
   }
 
@@ -168,6 +173,8 @@ export class ArtifactSender {
         st.next = offset + len;
       }
     } catch (err) {
+      // Released meanwhile (a new connection closed its file): nothing to report.
+      if (this.outgoing.get(st.digest) !== st) return;
       this.log.warn({ digest: st.digest, err: (err as Error).message }, 'artifact read failed');
       this.opts.send({
         type: 'artifactStatus',
