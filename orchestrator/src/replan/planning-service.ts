@@ -68,11 +68,16 @@ export class PlanningService {
     });
   }
 
-  /** Stops reacting to failures and waits for replans in flight. */
-  async close(): Promise<void> {
+  /**
+   * Stops reacting to failures and gives replans in flight a moment to
+   * finish; a slow model must not hold a shutdown (an unfinished replan is
+   * recorded nowhere and simply not proposed).
+   */
+  async close(graceMs = 2000): Promise<void> {
     this.closed = true;
     this.unsubscribe?.();
-    await Promise.allSettled([...this.queues.values()]);
+    const grace = new Promise<void>((r) => setTimeout(r, graceMs).unref());
+    await Promise.race([Promise.allSettled([...this.queues.values()]), grace]);
   }
 
   // ---- planning ------------------------------------------------------------
