@@ -294,6 +294,24 @@ describe('orrery plan', () => {
     expect((await api<{ items: unknown[] }>(orch.url, 'GET', '/v1/constellations')).items.length).toBe(before);
   });
 
+  it('a planned sentence runs across devices with --yes --wait, moving a file as an artifact', async () => {
+    const r = await runCli([
+      'plan',
+      '--yes',
+      '--wait',
+      'relay: on box-a as make (artifact out=out.txt): echo "made on $ROLE" > out.txt; then on box-b as use (input in.txt=make.out, output text): cat in.txt',
+    ]);
+    expect(r.code, r.out).toBe(0);
+    const id = /submitted relay as (\w+)/.exec(r.out)![1]!;
+    const c = await api<{
+      status: string;
+      tasks: Record<string, { outputs: Record<string, string>; attempts: Array<{ deviceId: string }> }>;
+    }>(orch.url, 'GET', `/v1/constellations/${id}`);
+    expect(c.status).toBe('succeeded');
+    expect(c.tasks.use!.outputs.text).toBe('made on broken');
+    expect(c.tasks.use!.attempts.at(-1)!.deviceId).toBe(deviceIds['box-b']);
+  });
+
   it('--json prints the graph; --yes submits; unknown targets fail with the known ones listed', async () => {
     const json = await runCli(['plan', '--json', sentence]);
     expect(json.code).toBe(0);

@@ -29,7 +29,7 @@ const fleet: DeviceProfile[] = (
   ...d,
 }));
 
-/** What "equivalent" means: same tasks, commands, targets, dependencies, outputs, retries and timeouts. */
+/** What "equivalent" means: same tasks, commands, targets, dependencies, outputs, artifacts, retries and timeouts. */
 function essence(spec: GraphSpec): unknown {
   return {
     name: spec.name,
@@ -38,6 +38,8 @@ function essence(spec: GraphSpec): unknown {
       command: t.executor.command,
       target: t.target,
       outputs: t.outputs,
+      artifacts: t.artifacts,
+      artifactInputs: t.artifactInputs,
       retries: t.retry.max,
       timeoutMs: t.timeoutMs,
     })),

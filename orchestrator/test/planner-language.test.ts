@@ -82,6 +82,24 @@ describe('controlled language', () => {
     expect(runs).toEqual(['if test -f a; then echo rock and roll; fi', 'echo "then on laptop: nothing" and more']);
   });
 
+  it('declares artifacts and artifact inputs, so files move between devices', () => {
+    const { graph } = planFromSentence(
+      'on build-server as build (artifact apk=app/build/outputs/apk/release/*.apk): ./gradlew assembleRelease; then on phone as install (input app.apk=build.apk, retries 1): adb install -r app.apk',
+      fleet,
+    );
+    const spec = normaliseGraph(graph);
+    const byId = Object.fromEntries(spec.tasks.map((t) => [t.id, t]));
+    expect(byId.build!.artifacts).toEqual({ apk: 'app/build/outputs/apk/release/*.apk' });
+    expect(byId.install!.artifactInputs).toEqual({ 'app.apk': { task: 'build', artifact: 'apk' } });
+    expect(byId.install!.retry.max).toBe(1);
+    expect(codeOf(() => planFromSentence('on a (artifact apk): x', [])).message).toMatch(
+      /expected "=" and the file path after the artifact name/,
+    );
+    expect(codeOf(() => planFromSentence('on a as x: one; then on b (input f=x.nope): two', [])).code).toBe(
+      'GRAPH_UNKNOWN_REFERENCE',
+    );
+  });
+
   it('derives ids from commands, numbering repeats, and honours "after"', () => {
     const { graph } = planFromSentence(
       'on server: make test and on desk: make test; then on laptop (after make-test-2): echo hi',

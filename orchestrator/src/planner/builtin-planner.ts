@@ -107,6 +107,12 @@ export function planFromSentence(sentence: string, devices: DeviceProfile[]): Pl
       }
       task.run = clause.command;
       if (clause.output) task.outputs = { [clause.output]: 'stdout' };
+      if (Object.keys(clause.artifacts).length > 0) task.artifacts = { ...clause.artifacts };
+      if (Object.keys(clause.inputs).length > 0) {
+        task.artifactInputs = Object.fromEntries(
+          Object.entries(clause.inputs).map(([dest, src]) => [dest, `tasks.${src.task}.artifacts.${src.artifact}`]),
+        );
+      }
       if (clause.retries !== undefined) task.retries = clause.retries;
       if (clause.timeout !== undefined) task.timeout = clause.timeout;
       tasks[id] = task;

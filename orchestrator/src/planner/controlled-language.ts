@@ -5,6 +5,7 @@
 //   clause  = "on" target ["as" id] ["(" option { "," option } ")"] ":" command
 //   target  = ["device" | "label"] NAME | "any"
 //   option  = "retries" INT | "timeout" DURATION | "output" NAME | "after" ID
+//           | "artifact" NAME "=" PATH | "input" PATH "=" ID "." NAME
 //
 // A command runs to the next "then on ...:", "finally on ...:", "and on ...:"
 // or the end; wrap it in backticks to use those words inside it. Parsing is
@@ -20,6 +21,10 @@ export interface Clause {
   timeout?: string;
   output?: string;
   after: string[];
+  /** Files kept on success: name -> path or glob. */
+  artifacts: Record<string, string>;
+  /** Files fetched before the task starts: destination path -> producer task and artifact. */
+  inputs: Record<string, { task: string; artifact: string }>;
   command: string;
 }
 
@@ -105,6 +110,7 @@ class Scanner {
 
 const NAME_WORD = /[A-Za-z0-9_][A-Za-z0-9_.-]*/y;
 const ID_WORD = /[A-Za-z0-9_][A-Za-z0-9_-]*/y;
+const PATH_WORD = /[^\s,()=]+/y;
 
 function parseOptions(s: Scanner, clause: Clause): void {
   s.skipSpace();
@@ -122,8 +128,22 @@ function parseOptions(s: Scanner, clause: Clause): void {
       clause.output = s.word(ID_WORD, 'an output name').value;
     } else if (s.keyword('after')) {
       clause.after.push(s.word(ID_WORD, 'a task id').value);
+    } else if (s.keyword('artifact')) {
+      const name = s.word(ID_WORD, 'an artifact name').value;
+      s.expectChar('=', '"=" and the file path after the artifact name');
+      clause.artifacts[name] = s.word(PATH_WORD, 'a file path or glob (no spaces, commas or parentheses)').value;
+    } else if (s.keyword('input')) {
+      const dest = s.word(PATH_WORD, 'a destination path').value;
+      s.expectChar('=', '"=" and <task>.<artifact> after the destination path');
+      const task = s.word(ID_WORD, 'the producing task id').value;
+      s.expectChar('.', '"." and the artifact name after the task id');
+      clause.inputs[dest] = { task, artifact: s.word(ID_WORD, 'an artifact name').value };
     } else {
-      throw new ParseError(s.text, at, 'an option: retries N, timeout 10m, output NAME or after ID');
+      throw new ParseError(
+        s.text,
+        at,
+        'an option: retries N, timeout 10m, output NAME, after ID, artifact NAME=PATH or input PATH=TASK.ARTIFACT',
+      );
     }
     s.skipSpace();
     if (s.text[s.pos] === ',') {
@@ -177,7 +197,14 @@ function parseClause(s: Scanner): Clause {
   const name = s.word(NAME_WORD, 'a device or label name after "on"');
   const targetName = name.value;
   if (kind === 'auto' && targetName.toLowerCase() === 'any') kind = 'any';
-  const clause: Clause = { at, target: { kind, name: targetName, at: name.at }, after: [], command: '' };
+  const clause: Clause = {
+    at,
+    target: { kind, name: targetName, at: name.at },
+    after: [],
+    artifacts: {},
+    inputs: {},
+    command: '',
+  };
   if (s.keyword('as')) {
     const id = s.word(ID_WORD, 'a task id after "as"');
     if (!ID_RE.test(id.value))

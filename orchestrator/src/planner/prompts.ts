@@ -12,9 +12,12 @@ const GRAPH_FORMAT = `Graph format (JSON):
     "target"?: { "device"?: "<device name>", "labels"?: ["<label>"], "os"?: string, "arch"?: string,
                  "capabilities"?: ["<feature>"], "minMemoryMb"?: number, "minCpus"?: number, "gpus"?: number },
     "outputs"?: { "<name>": "stdout" | "json" | { "json": "<dotted.path>" } | { "file": "<path>" } },
+    "artifacts"?: { "<name>": "<file path or glob in the work dir>" },
+    "artifactInputs"?: { "<destination path>": "tasks.<id>.artifacts.<name>" },
     "env"?: { "<NAME>": string }, "retries"?: number, "timeout"?: "30s" | "10m" | "1h" } } }
 Task ids match ^[A-Za-z0-9_][A-Za-z0-9_-]{0,63}$. Unknown fields are errors.
-Pass data with "\${{ tasks.<id>.outputs.<name> }}" (only from tasks upstream through needs), preferably via env.`;
+Pass data with "\${{ tasks.<id>.outputs.<name> }}" (only from tasks upstream through needs), preferably via env.
+Move files between devices with artifacts (a task reading another's artifact runs after it).`;
 
 export function planSystemPrompt(devices: readonly DeviceProfile[]): string {
   return `You turn a request into an Orrery task graph: shell tasks on devices, with dependencies.
