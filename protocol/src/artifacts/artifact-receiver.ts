@@ -18,6 +18,8 @@ interface Incoming {
   size: number;
   round: number;
   expected: number;
+  /** The credit last granted: the holder may send up to here. */
+  granted: number;
   partial: PartialBlob | undefined;
   retries: number;
   lastProgressAt: number;
@@ -138,6 +140,7 @@ export class ArtifactReceiver {
       size,
       round: 1,
       expected: 0,
+      granted: 0,
       partial: undefined,
       retries: 0,
       lastProgressAt: Date.now(),
@@ -175,7 +178,8 @@ export class ArtifactReceiver {
     st.lastProgressAt = Date.now();
     for (const l of st.listeners) l(st.expected, st.size);
     if (st.expected < st.size) {
-      this.request(st); // extends the credit
+      // Extend the credit once half of it is used: half the frames of a grant per chunk, same bound on memory.
+      if (st.granted - st.expected <= this.window / 2) this.request(st);
       return;
     }
     const partial = st.partial;
@@ -213,6 +217,7 @@ export class ArtifactReceiver {
   }
 
   private request(st: Incoming): void {
+    st.granted = st.expected + this.window;
     this.opts.send({
       type: 'artifactRequest',
       value: { digest: st.digest, offset: st.expected, window: this.window, round: st.round },
