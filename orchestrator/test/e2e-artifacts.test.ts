@@ -2,6 +2,7 @@
 // produced on one device becomes the input of a task on another, checked by
 // its sha256 on both ends, served over HTTP and the CLI, and still there
 // after the orchestrator is SIGKILLed and restarted.
+import { execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,6 +14,7 @@ import {
   type AgentHandle,
   api,
   type OrchestratorHandle,
+  REPO_ROOT,
   spawnCli,
   startAgent,
   startOrchestrator,
@@ -285,5 +287,51 @@ describe('artifacts end to end', () => {
     const body = (err as { body: { code: string; errors?: Array<{ path: string }> } }).body;
     expect(body.code).toBe('GRAPH_UNKNOWN_REFERENCE');
     expect(JSON.stringify(body)).toContain('/tasks/use/artifactInputs/x.bin');
+  });
+});
+
+describe('artifacts with the single-file agent over gRPC', () => {
+  it('moves a file between two bundled agents connected over grpc://', async () => {
+    const work = mkdtempSync(join(tmpdir(), 'orrery-art-bundle-'));
+    const bundle = join(work, 'orrery-agent.mjs');
+    execFileSync(process.execPath, [join(REPO_ROOT, 'device-agent', 'scripts', 'bundle.mjs'), '--outfile', bundle], {
+      stdio: 'pipe',
+    });
+    const orch = await startOrchestrator({ heartbeatMs: 300 });
+    running.push(orch);
+    const grpcUrl = orch.grpcUrl as string;
+    expect(grpcUrl).toMatch(/^grpc:\/\//);
+    const children = ['producer', 'consumer'].map((label) =>
+      spawn(
+        process.execPath,
+        [
+          bundle,
+          '--server',
+          grpcUrl,
+          '--name',
+          `b-${label}`,
+          '--labels',
+          label,
+          '--data-dir',
+          join(work, label),
+          '--log-level',
+          'warn',
+        ],
+        {
+          cwd: work,
+          stdio: 'ignore',
+        },
+      ),
+    );
+    try {
+      await online(orch.url, ['b-producer', 'b-consumer']);
+      const c = await api<C>(orch.url, 'POST', '/v1/constellations', graph('bundled-grpc', ['use']));
+      const done = await finished(orch.url, c.id);
+      expect(done.status).toBe('succeeded');
+      expect(done.tasks.use?.outputs.sha).toBe(done.tasks.make?.outputs.sha);
+      expect(done.tasks.make?.artifacts?.data?.digest).toBe(done.tasks.make?.outputs.sha);
+    } finally {
+      for (const child of children) child.kill('SIGKILL');
+    }
   });
 });
