@@ -35,6 +35,7 @@ const ARGS = {
   'journal-throughput': { quick: ['--seconds', '1'], full: [] },
   makespan: { quick: [], full: ['--seeds', '5'] },
   'agent-idle-rss': { quick: ['3'], full: [] },
+  'executor-overhead': { quick: ['--n', '10'], full: ['--n', '40'] },
   'aip-sessions': { quick: ['--agents', '1000'], full: [] },
   'artifact-transfer': { quick: ['--mb', '16'], full: ['--mb', '64', '--transport', 'both'] },
   planner: { quick: ['--quick'], full: [] },
