@@ -54,6 +54,8 @@ beforeAll(async () => {
   await new Promise<void>((r) => http.listen(0, '127.0.0.1', r));
   httpBase = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
   stack = await startStack({
+    // A loaded machine can starve heartbeats; a lost device would muddle the attempt lists.
+    heartbeatMs: 1500,
     agents: [
       {
         name: 'hub',
@@ -142,7 +144,7 @@ describe('executors on real agents', () => {
     expect(received.find((r) => r.url === '/items')?.body).toBe('{"name":"widget"}');
     expect(await logs(c.id, 'create')).toContain('{"id":42,"name":"widget"}');
     expect(done.tasks.down?.status).toBe('failed');
-    expect(done.tasks.down?.attempts[0]?.error).toBe('HTTP_STATUS: expected 2xx, got 503 Service Unavailable');
+    expect(done.tasks.down?.attempts.at(-1)?.error).toBe('HTTP_STATUS: expected 2xx, got 503 Service Unavailable');
     expect(await logs(c.id, 'down')).toContain('maintenance window');
   });
 
@@ -163,8 +165,8 @@ describe('executors on real agents', () => {
     expect(done.tasks.add?.outputs).toEqual({ sum: '42', text: '42' });
     expect(done.tasks.show?.outputs.line).toBe('sum=42');
     // The locked agent does not offer mcp: both ran on hub.
-    expect(done.tasks.add?.attempts.map((a) => a.deviceId)).toEqual(['dev-hub']);
-    expect(done.tasks.broken?.attempts[0]?.error).toBe('MCP_TOOL_ERROR: disk on fire');
+    expect(done.tasks.add?.attempts.every((a) => a.deviceId === 'dev-hub')).toBe(true);
+    expect(done.tasks.broken?.attempts.at(-1)?.error).toBe('MCP_TOOL_ERROR: disk on fire');
   });
 
   it('adb: pushes, runs and pulls on the attached device through the agent that has adb', async () => {
@@ -187,10 +189,10 @@ describe('executors on real agents', () => {
       },
     });
     const done = await finished(c.id);
-    expect(done.tasks.phone?.attempts[0]?.error ?? '').toBe('');
+    expect(done.tasks.phone?.attempts.at(-1)?.error ?? '').toBe('');
     expect(done.status).toBe('succeeded');
     expect(done.tasks.phone?.outputs).toEqual({ said: 'installed', size: '17\n' });
-    expect(done.tasks.phone?.attempts[0]?.deviceId).toBe('dev-hub');
+    expect(done.tasks.phone?.attempts.at(-1)?.deviceId).toBe('dev-hub');
     const calls = readFileSync(join(adbState, 'calls.log'), 'utf8');
     expect(calls).toContain('["-s","emulator-5554","shell"');
   });
@@ -214,11 +216,11 @@ describe('executors on real agents', () => {
         : undefined;
     }, 'the locked device to refuse');
     expect(refused.tasks.fine?.outputs.o).toBe('allowed here');
-    expect(refused.tasks.refused?.attempts[0]?.error).toContain('COMMAND_NOT_ALLOWED');
-    expect(refused.tasks.refused?.attempts[0]?.error).toContain(
+    expect(refused.tasks.refused?.attempts.find((a) => a.error)?.error).toContain('COMMAND_NOT_ALLOWED');
+    expect(refused.tasks.refused?.attempts.find((a) => a.error)?.error).toContain(
       'add one to allow.shell in the agent config or pass --allow-shell',
     );
-    expect(refused.tasks.host?.attempts[0]?.error).toContain('http host "127.0.0.1:');
+    expect(refused.tasks.host?.attempts.find((a) => a.error)?.error).toContain('http host "127.0.0.1:');
     expect(refused.tasks.refused?.status).not.toBe('succeeded');
     // --max-log-bytes: the log stops at 2048 bytes, with one line saying so.
     await waitFor(async () => (await get(c.id)).tasks.chatty?.status === 'succeeded', 'the chatty task');
@@ -244,7 +246,7 @@ describe('executors on real agents', () => {
 
 describe('an enrolled agent', () => {
   it("never hands its enrollment token or credential to a task's environment", async () => {
-    const orch = await startOrchestrator({ auth: true, heartbeatMs: 300 });
+    const orch = await startOrchestrator({ auth: true, heartbeatMs: 1500 });
     const admin = readFileSync(join(orch.dataDir, 'admin-token'), 'utf8').trim();
     const call = async (method: string, path: string, body?: unknown): Promise<Record<string, unknown>> => {
       const res = await fetch(new URL(path, orch.url), {
