@@ -36,6 +36,7 @@ const ARGS = {
   makespan: { quick: [], full: ['--seeds', '5'] },
   'agent-idle-rss': { quick: ['3'], full: [] },
   'executor-overhead': { quick: ['--n', '10'], full: ['--n', '40'] },
+  'agent-footprint': { quick: ['4', '6', '20'], full: [] },
   'aip-sessions': { quick: ['--agents', '1000'], full: [] },
   'artifact-transfer': { quick: ['--mb', '16'], full: ['--mb', '64', '--transport', 'both'] },
   planner: { quick: ['--quick'], full: [] },
@@ -43,7 +44,7 @@ const ARGS = {
 // Helpers, not benchmarks.
 const HELPERS = new Set(['run-all', 'sim-agent', 'journal-store-loader']);
 // Cheap ones first, so a quick run shows figures early.
-const ORDER = ['aip-latency', 'aip-sessions', 'artifact-transfer', 'journal-throughput', 'makespan', 'agent-idle-rss', 'dispatch-throughput', 'big-dag', 'many-agents', 'dask-compare'];
+const ORDER = ['aip-latency', 'aip-sessions', 'artifact-transfer', 'journal-throughput', 'makespan', 'agent-idle-rss', 'agent-footprint', 'dispatch-throughput', 'big-dag', 'many-agents', 'dask-compare'];
 
 function ensureBuilt() {
   const outputs = ['protocol/dist/index.js', 'orchestrator/dist/index.js', 'device-agent/dist'];
