@@ -48,7 +48,9 @@ export function ConstellationView({ handle, devices, tab, selectedTaskId, onTab,
     <main className="main with-drawer">
       <div className="main-col">
         <Header c={c} onChanged={handle.adopt} editing={editing} onToggleEdit={() => setEditing((v) => !v)} />
-        {editing && <EditPanel constellation={c} onChanged={handle.adopt} onClose={() => setEditing(false)} />}
+        {editing && (
+          <EditPanel key={c.id} constellation={c} onChanged={handle.adopt} onClose={() => setEditing(false)} />
+        )}
         <ProposalsPanel constellationId={c.id} />
         <div className="tabs">
           {TABS.map(([id, label]) => (
@@ -64,7 +66,13 @@ export function ConstellationView({ handle, devices, tab, selectedTaskId, onTab,
           ))}
         </div>
         {tab === 'graph' && (
-          <DagView constellation={c} devices={devices} selectedTaskId={selectedTaskId} onSelectTask={onSelectTask} />
+          <DagView
+            key={c.id}
+            constellation={c}
+            devices={devices}
+            selectedTaskId={selectedTaskId}
+            onSelectTask={onSelectTask}
+          />
         )}
         {tab === 'timeline' && (
           <Timeline constellation={c} devices={devices} selectedTaskId={selectedTaskId} onSelectTask={onSelectTask} />
