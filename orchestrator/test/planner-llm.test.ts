@@ -123,6 +123,17 @@ describe('LLM planner', () => {
     expect(llm.seen[3]!.body.messages.filter((m) => m.role === 'assistant')).toHaveLength(3);
   });
 
+  it('finds the JSON after a reasoning block, or inside a code fence after prose', async () => {
+    llm.script([
+      `<think>maybe {"name": "draft"} first? no.</think>\n${good}`,
+      `Here it is:\n\`\`\`json\n${good}\n\`\`\`\nEnjoy {}`,
+    ]);
+    const p = planner();
+    expect(((await p.plan('x', [laptop, jetson])).graph as { name: string }).name).toBe('infer');
+    expect(((await p.plan('x', [laptop, jetson])).graph as { name: string }).name).toBe('infer');
+    expect(llm.seen).toHaveLength(2);
+  });
+
   it('gives up after the bounded number of tries with PLANNER_INVALID_OUTPUT and the last errors', async () => {
     const cyclic = JSON.stringify({
       name: 'c',

@@ -24,8 +24,10 @@ export interface LlmPlannerOptions extends ChatClientOptions {
   maxAttempts?: number;
 }
 
-/** Takes the JSON object out of a model answer (tolerates prose and code fences). */
-export function extractJson(text: string): unknown {
+/** Takes the JSON object out of a model answer (tolerates prose, code fences and reasoning blocks). */
+export function extractJson(answer: string): unknown {
+  // Reasoning models served by Ollama/vLLM may think aloud first; their braces are not the answer.
+  const text = answer.replace(/<think>[\s\S]*?<\/think>/g, '');
   const fenced = /```(?:json)?\s*([\s\S]*?)```/.exec(text);
   const body = fenced ? fenced[1]! : text;
   const start = body.indexOf('{');
