@@ -168,6 +168,24 @@ describe('replanning with the built-in planner', () => {
     expect(calls.out).toMatch(/replan .* planner=builtin by engine \(task build failed\) -> proposed/);
   });
 
+  it('a failure the graph handles itself (a failure dependency) is not replanned', async () => {
+    const handled = await api<Constellation>(orch.url, 'POST', '/v1/constellations', {
+      name: 'handled',
+      replan: 'propose',
+      tasks: {
+        build: { target: { device: 'box-a' }, run: 'test "$ROLE" != broken' },
+        rollback: { needs: { build: 'failure' }, run: 'echo rolled back' },
+      },
+    });
+    await waitFor(async () => (await get(handled.id)).status === 'succeeded', 'the handled run to end');
+    // Failures reach the replanner in order: once a later one has its proposal, the handled one was passed over.
+    const later = await api<Constellation>(orch.url, 'POST', '/v1/constellations', graph('after-handled', 'propose'));
+    await waitFor(async () => (await proposals(later.id)).length > 0, 'the later proposal');
+    expect(await proposals(handled.id)).toEqual([]);
+    const calls = await api<{ items: unknown[] }>(orch.url, 'GET', `/v1/planner/calls?constellation=${handled.id}`);
+    expect(calls.items).toEqual([]);
+  });
+
   it('auto (set at submit): the proposal is applied at once and the run succeeds', async () => {
     const created = await api<Constellation>(orch.url, 'POST', '/v1/constellations?replan=auto', graph('auto-flow'));
     expect(created.replan).toBe('auto');
