@@ -222,6 +222,12 @@ describe('executors on real agents', () => {
     );
     expect(refused.tasks.host?.attempts.find((a) => a.error)?.error).toContain('http host "127.0.0.1:');
     expect(refused.tasks.refused?.status).not.toBe('succeeded');
+    // A lasting refusal takes the device out of the task's candidates: it is not asked again and
+    // again (before, a rejected task was re-sent every second), and the waiting reason says why.
+    await new Promise((r) => setTimeout(r, 3_000));
+    const later = await get(c.id);
+    expect(later.tasks.refused?.attempts.filter((a) => a.error?.includes('NOT_ALLOWED'))).toHaveLength(1);
+    expect(later.tasks.refused?.waitingReason).toContain('every matching one refused it');
     // --max-log-bytes: the log stops at 2048 bytes, with one line saying so.
     await waitFor(async () => (await get(c.id)).tasks.chatty?.status === 'succeeded', 'the chatty task');
     const chatty = await logs(c.id, 'chatty');

@@ -1,19 +1,18 @@
 import { describe, expect, it } from 'vitest';
-import type { TargetSelector } from '../src/model/types.js';
-import { type SchedDevice, Scheduler, type SchedTask, selectorSignature } from '../src/scheduler/index.js';
+import { type SchedDevice, Scheduler, type SchedTarget, type SchedTask, selectorSignature } from '../src/scheduler/index.js';
 import { dev as baseDev } from './support/sched-fixtures.js';
 
 // Names differ from ids here: pinning by name and by id are both tested.
 const dev = (id: string, o: Partial<SchedDevice> = {}): SchedDevice => baseDev(id, { name: `${id}-name`, ...o });
 
 let n = 0;
-const task = (target: TargetSelector, o: Partial<SchedTask> = {}): SchedTask => {
+const task = (target: SchedTarget, o: Partial<SchedTask> = {}): SchedTask => {
   const taskId = `t${n++}`;
   return { key: `c1/${taskId}`, constellationId: 'c1', owner: 'alice', taskId, target, priority: 0, kind: 'shell', readySince: n, ...o };
 };
 
 /** Enqueues one task with `target` against the given fleet and returns where it went (or undefined). */
-function placeOne(devices: SchedDevice[], target: TargetSelector): { deviceId?: string; reason?: string } {
+function placeOne(devices: SchedDevice[], target: SchedTarget): { deviceId?: string; reason?: string } {
   const s = new Scheduler({ now: () => 0 });
   for (const d of devices) s.upsertDevice(d);
   const t = task(target);
@@ -95,6 +94,17 @@ describe('scheduler hard constraints', () => {
     s.enqueue(later);
     expect(s.waitingReason(later.key, 0)).toBe('waiting for retry backoff until 2030-01-01T00:00:00.000Z');
     expect(s.nextWakeAt()).toBe(Date.UTC(2030, 0, 1));
+  });
+
+  it('leaves out devices that refused the task, and says so when none is left', () => {
+    expect(placeOne(fleet, { labels: ['lab'], refusedBy: ['a'] }).deviceId).toBe('b');
+    const none = placeOne(fleet, { labels: ['lab'], refusedBy: ['a', 'b'] });
+    expect(none.deviceId).toBeUndefined();
+    expect(none.reason).toContain('no online device accepts this task: every matching one refused it');
+    // A refusal is part of the queue signature: refused and unrefused tasks never share candidates.
+    const sig = (t: SchedTarget): string => selectorSignature(t);
+    expect(sig({ labels: ['lab'], refusedBy: ['b', 'a'] })).toBe(sig({ labels: ['lab'], refusedBy: ['a', 'b'] }));
+    expect(sig({ labels: ['lab'], refusedBy: ['a'] })).not.toBe(sig({ labels: ['lab'] }));
   });
 
   it('gives identical selectors one signature regardless of list order', () => {

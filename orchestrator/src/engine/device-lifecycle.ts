@@ -60,7 +60,10 @@ export class DeviceLifecycle {
     const now = this.engine.now();
     const d = this.engine.devices.connect(session, grantedLabels, now, transport);
     this.engine.scheduler.upsertDevice(toSchedDevice(d));
-    if (!resumed) this.reconcile(d, session);
+    if (!resumed) {
+      this.reconcile(d, session);
+      this.engine.forgetRefusals(d.id);
+    }
     this.engine.publish({ type: 'device', data: this.engine.devices.view(d) });
     this.engine.scheduleFlush();
     return d;

@@ -6,6 +6,7 @@
 import type { Body, ServerSession } from '@orrery/protocol';
 import type { Logger } from 'pino';
 import type { ConstellationSummary, LiveEvent } from '../api/live-events.js';
+import { isTerminal } from '../model/dependency-index.js';
 import type { Constellation, TaskChange, TaskState } from '../model/types.js';
 import { Scheduler } from '../scheduler/index.js';
 import type { LogRecord, NewEvent, OrchestratorStore } from '../store/index.js';
@@ -13,6 +14,7 @@ import { ARTIFACTS_VERSION } from '@orrery/protocol';
 import { usesArtifacts } from '../artifacts/assign-artifacts.js';
 import { buildAssign } from './assign-message.js';
 import { DeviceLifecycle } from './device-lifecycle.js';
+import { DeviceRefusals } from './device-refusals.js';
 import { DeviceRegistry, type DeviceEntry } from './device-registry.js';
 import { EngineState, type Applied } from './engine-state.js';
 import type { AnyEngineEvent, EngineEvent, EventMap, EventType } from './journal-events.js';
@@ -64,6 +66,8 @@ export class Engine {
   private eventsSinceSnapshot = 0;
   private lastSnapshotAt = 0;
   private readySince = new Map<string, number>();
+  /** Devices whose session refused a task for good: left out of its placement. */
+  readonly refusals = new DeviceRefusals();
   /** Critical-path rank of each task, per constellation (tasks added by edits have none). */
   private readonly ranks = new Map<string, Map<string, number>>();
   /** Tasks per status per constellation, kept from changes so summaries cost O(1). */
@@ -170,6 +174,7 @@ export class Engine {
       if (ch.to === 'ready' && t && c.status === 'running') this.enqueue(c, t, now);
       else if (ch.from === 'ready' && ch.to !== 'assigned') this.scheduler.remove(key);
       if (ch.to !== 'ready') this.readySince.delete(key);
+      if (ch.to === null || isTerminal(ch.to)) this.refusals.forgetTask(key);
       if (ch.cancelAttempt) {
         const { deviceId, attempt } = ch.cancelAttempt;
         this.sendCancel(deviceId, c.id, ch.taskId, attempt, ch.reason ?? 'cancelled');
@@ -193,15 +198,21 @@ export class Engine {
       ranks = computeRanks(c);
       this.ranks.set(c.id, ranks);
     }
-    const task = toSchedTask(c, t, this.readySince.get(key) ?? now, ranks.get(t.spec.id));
+    const refusedBy = this.refusals.size > 0 ? this.refusals.refusedBy(key, (id) => this.devices.get(id)?.session) : [];
+    const task = toSchedTask(c, t, this.readySince.get(key) ?? now, ranks.get(t.spec.id), refusedBy);
     this.scheduler.enqueue(notBefore !== undefined && notBefore > (task.notBefore ?? 0) ? { ...task, notBefore } : task);
   }
 
-  /** After pause/resume/edit: the queue holds exactly the ready tasks of running constellations (all, or those given). */
+  /**
+   * After pause/resume/edit: the queue holds exactly the ready tasks of running
+   * constellations (all, or those given). Refusals of those tasks are
+   * forgotten: an edited task, or one a person resumed, is offered to every device again.
+   */
   syncQueue(c: Constellation, taskIds?: Iterable<string>): void {
     const now = this.now();
     for (const taskId of taskIds ?? Object.keys(c.tasks)) {
       const t = c.tasks[taskId];
+      if (this.refusals.size > 0) this.refusals.forgetTask(taskKey(c.id, taskId));
       if (t && t.status === 'ready' && c.status === 'running') this.enqueue(c, t, now, true);
       else this.scheduler.remove(taskKey(c.id, taskId));
     }
@@ -544,7 +555,14 @@ export class Engine {
       this.scheduler.release(key, device.id);
     }
     this.record('task.rejected', { id: cid, taskId: tid, attempt, code, reason });
-    this.requeueIfReady(key, REJECT_BACKOFF_MS);
+    // A lasting refusal takes the device out of this task's candidates (no backoff needed: it will not be asked again).
+    const lasting = device ? this.refusals.record(key, device.id, device.session, code) : false;
+    this.requeueIfReady(key, lasting ? 0 : REJECT_BACKOFF_MS);
+  }
+
+  /** A device began a new session: tasks it refused may be placed there again (its configuration may have changed). */
+  forgetRefusals(deviceId: string): void {
+    for (const key of this.refusals.forgetDevice(deviceId)) this.requeueIfReady(key);
   }
 
   /** Cancels an attempt on its device, after the events that caused it are committed. */

@@ -1,6 +1,6 @@
 // Maps engine state onto the scheduler's plain shapes.
 import type { Constellation, TaskState } from '../model/types.js';
-import type { SchedDevice, SchedTask } from '../scheduler/index.js';
+import type { SchedDevice, SchedTarget, SchedTask } from '../scheduler/index.js';
 import type { DeviceEntry } from './device-registry.js';
 
 export const taskKey = (constellationId: string, taskId: string): string => `${constellationId}/${taskId}`;
@@ -37,13 +37,20 @@ export function taskKind(c: Constellation, t: TaskState): string {
   return `${t.spec.executor.kind}:${c.name}/${t.spec.id}`;
 }
 
-export function toSchedTask(c: Constellation, t: TaskState, readySince: number, rank?: number): SchedTask {
+export function toSchedTask(
+  c: Constellation,
+  t: TaskState,
+  readySince: number,
+  rank?: number,
+  refusedBy: readonly string[] = [],
+): SchedTask {
+  const target = executorTarget(t);
   return {
     key: taskKey(c.id, t.spec.id),
     constellationId: c.id,
     owner: c.owner,
     taskId: t.spec.id,
-    target: executorTarget(t),
+    target: refusedBy.length > 0 ? { ...target, refusedBy } : target,
     priority: t.spec.priority,
     kind: taskKind(c, t),
     readySince,
@@ -53,7 +60,7 @@ export function toSchedTask(c: Constellation, t: TaskState, readySince: number, 
 }
 
 /** Every agent runs shell; any other executor kind is a hard constraint on the device. */
-function executorTarget(t: TaskState): TaskState['spec']['target'] {
+function executorTarget(t: TaskState): SchedTarget {
   const kind = t.spec.executor.kind;
   if (kind === 'shell') return t.spec.target;
   return { ...t.spec.target, capabilities: [...(t.spec.target.capabilities ?? []), `executor:${kind}`] };

@@ -1,11 +1,10 @@
 // Hard constraints: does a device statically satisfy a TargetSelector, and
 // if no device does, which constraint is the one nobody meets (for the
 // waiting reason). Slots and status are dynamic and handled by the scheduler.
-import type { TargetSelector } from '../model/types.js';
-import type { SchedDevice } from './types.js';
+import type { SchedDevice, SchedTarget } from './types.js';
 
 /** Canonical string for a selector: tasks with equal signatures share queues and candidate sets. */
-export function selectorSignature(t: TargetSelector): string {
+export function selectorSignature(t: SchedTarget): string {
   const parts: string[] = [];
   if (t.device) parts.push(`d=${t.device}`);
   if (t.os) parts.push(`o=${t.os}`);
@@ -15,14 +14,15 @@ export function selectorSignature(t: TargetSelector): string {
   if (t.minCpus) parts.push(`cpu=${t.minCpus}`);
   if (t.minMemoryMb) parts.push(`mem=${t.minMemoryMb}`);
   if (t.gpus) parts.push(`gpu=${t.gpus}`);
+  if (t.refusedBy && t.refusedBy.length > 0) parts.push(`r=${[...t.refusedBy].sort().join(',')}`);
   return parts.join(';');
 }
 
 interface Check {
   /** Phrase completing "no online device ..." */
-  describe(t: TargetSelector): string;
-  applies(t: TargetSelector): boolean;
-  ok(t: TargetSelector, d: SchedDevice): boolean;
+  describe(t: SchedTarget): string;
+  applies(t: SchedTarget): boolean;
+  ok(t: SchedTarget, d: SchedDevice): boolean;
 }
 
 const hasAll = (have: readonly string[], want: readonly string[]): boolean => want.every((w) => have.includes(w));
@@ -73,10 +73,17 @@ const CHECKS: readonly Check[] = [
     ok: (t, d) => d.gpus >= (t.gpus ?? 0),
     describe: (t) => `has ≥ ${t.gpus} gpus`,
   },
+  {
+    // Last: only devices that match everything else and still said no.
+    applies: (t) => !!t.refusedBy && t.refusedBy.length > 0,
+    ok: (t, d) => !t.refusedBy?.includes(d.id),
+    describe: () =>
+      'accepts this task: every matching one refused it (see the attempts for why; change the device configuration or the task, then retry)',
+  },
 ];
 
 /** Static match (ignores status and slots). */
-export function matchesSelector(t: TargetSelector, d: SchedDevice): boolean {
+export function matchesSelector(t: SchedTarget, d: SchedDevice): boolean {
   for (const c of CHECKS) if (c.applies(t) && !c.ok(t, d)) return false;
   return true;
 }
@@ -86,7 +93,7 @@ export function matchesSelector(t: TargetSelector, d: SchedDevice): boolean {
  * a time and names the first constraint that leaves none, with a hint about
  * matching devices that are not online. Undefined when some online device matches.
  */
-export function explainMismatch(t: TargetSelector, devices: Iterable<SchedDevice>): string | undefined {
+export function explainMismatch(t: SchedTarget, devices: Iterable<SchedDevice>): string | undefined {
   const all = [...devices];
   let online = all.filter((d) => d.status === 'online');
   const offlineMatches = all.filter((d) => d.status !== 'online' && matchesSelector(t, d));

@@ -3,18 +3,17 @@
 // ever looks at free, feasible devices. Static matching runs when a device's
 // attributes change (O(groups)) or a new selector appears (O(devices)); slot
 // changes only flip free-set membership (O(groups the device matches)).
-import type { TargetSelector } from '../model/types.js';
 import { matchesSelector, selectorSignature } from './constraints.js';
 import { SchedulerError } from './errors.js';
 import { type DeviceState, SigGroup } from './task-queue.js';
-import type { SchedDevice } from './types.js';
+import type { SchedDevice, SchedTarget } from './types.js';
 
 const SIG_GC_THRESHOLD = 1024;
 
 export class DeviceIndex {
   readonly devices = new Map<string, DeviceState>();
   readonly sigs = new Map<string, SigGroup>();
-  private readonly sigCache = new WeakMap<TargetSelector, SigGroup>();
+  private readonly sigCache = new WeakMap<SchedTarget, SigGroup>();
   /** Bumped whenever the set of online devices or their attributes change (waiting-reason cache key). */
   version = 0;
   /** Free slots over all online devices; exact. */
@@ -59,7 +58,7 @@ export class DeviceIndex {
     this.devices.delete(id);
   }
 
-  sigFor(sel: TargetSelector): SigGroup {
+  sigFor(sel: SchedTarget): SigGroup {
     const cached = this.sigCache.get(sel);
     if (cached && this.sigs.get(cached.key) === cached) return cached;
     const key = selectorSignature(sel);

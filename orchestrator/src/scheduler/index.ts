@@ -38,6 +38,7 @@ export {
   type Placement,
   type PlacementExplanation,
   type SchedDevice,
+  type SchedTarget,
   type SchedTask,
   type SchedulerOptions,
   type SchedulerStats,

@@ -3,9 +3,8 @@
 // TaskQueue per (constellation, owner, priority, has-deadline) keeps its
 // tasks in order. The scheduler only ever looks at queue heads, so a round
 // costs O(queues), never O(queued tasks).
-import type { TargetSelector } from '../model/types.js';
 import { BinaryHeap } from './binary-heap.js';
-import type { SchedDevice, SchedTask } from './types.js';
+import type { SchedDevice, SchedTarget, SchedTask } from './types.js';
 
 export type EntryState = 'queued' | 'delayed' | 'removed';
 
@@ -55,7 +54,7 @@ export class SigGroup {
   busy?: { version: number; text: string };
   constructor(
     readonly key: string,
-    readonly selector: TargetSelector,
+    readonly selector: SchedTarget,
   ) {}
 }
 

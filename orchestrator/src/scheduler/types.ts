@@ -4,6 +4,9 @@ import type { TargetSelector } from '../model/types.js';
 
 export type DeviceStatus = 'online' | 'draining' | 'lost' | 'offline';
 
+/** A task's hard constraints: its selector, minus devices whose session refused it for good. */
+export type SchedTarget = TargetSelector & { refusedBy?: readonly string[] };
+
 /** What the scheduler needs to know about a device (from AIP Capabilities + session state). */
 export interface SchedDevice {
   id: string;
@@ -28,7 +31,7 @@ export interface SchedTask {
   constellationId: string;
   owner: string;
   taskId: string;
-  target: TargetSelector;
+  target: SchedTarget;
   /** Higher goes first, strictly (before fairness). */
   priority: number;
   /** Executor kind plus an optional estimate class (e.g. `shell:compile`): the unit of runtime learning. */
