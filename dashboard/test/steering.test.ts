@@ -79,8 +79,10 @@ describe('capabilities', () => {
       sensor: -1,
     });
     expect(entries.map((e) => e.key)).toEqual(['hostname', 'memoryMb', 'gpus', 'batteryHealth', 'disks']);
-    expect(entries.find((e) => e.key === 'disks')?.value).toBe('mount / · free mb 1.0 GiB');
+    expect(entries.find((e) => e.key === 'disks')?.value).toBe('mount / · free 1.0 GiB');
     expect(humanKey('batteryHealth')).toBe('battery health');
+    expect(humanKey('diskFreeMb')).toBe('disk free');
+    expect(humanKey('Mb')).toBe('mb');
     expect(formatValue('x', 0.123)).toBe('0.12');
     expect(loadEntries({ loadAvg: [1.5, 1, 1], batteryPercent: 80.4 }).map((e) => e.value)).toEqual(['1.50', '80%']);
   });

@@ -31,9 +31,13 @@ export function formatMegabytes(mb: number): string {
   return `${Math.round(mb)} MiB`;
 }
 
-/** "diskFreeMb" → "disk free mb": readable enough for a field we have never seen. */
+/**
+ * "diskFreeMb" → "disk free": readable enough for a field we have never seen.
+ * Unit suffixes are dropped because formatValue puts the unit on the value.
+ */
 export function humanKey(key: string): string {
   return key
+    .replace(/(?<=[a-z0-9])(Mb|Percent|Celsius)$/, '')
     .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
     .replace(/[_-]+/g, ' ')
     .toLowerCase();
