@@ -22,19 +22,22 @@ function describeOperation(op: Proposal['operations'][number]): string {
 
 export function ProposalsPanel({ constellationId }: Props) {
   const perm = usePermissions();
-  const [items, setItems] = useState<Proposal[]>([]);
+  // Tagged with their constellation, so another constellation's proposals never show while the new ones load.
+  const [loaded, setLoaded] = useState<{ id: string; items: Proposal[] }>({ id: constellationId, items: [] });
   const [busy, setBusy] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
 
   const refresh = useCallback(() => {
     api
       .proposals(constellationId)
-      .then((r) => setItems(r.items))
+      .then((r) => setLoaded({ id: constellationId, items: r.items }))
       // Older servers have no proposals route: show nothing rather than an error.
-      .catch(() => setItems([]));
+      .catch(() => setLoaded({ id: constellationId, items: [] }));
   }, [constellationId]);
 
   useEffect(refresh, [refresh]);
+  // biome-ignore lint/correctness/useExhaustiveDependencies: a new constellation starts without the old one's error
+  useEffect(() => setError(null), [constellationId]);
   useHubEvent('resync', refresh);
   useHubEvent('proposal', (ev) => {
     if (ev.constellationId === constellationId) refresh();
@@ -52,6 +55,7 @@ export function ProposalsPanel({ constellationId }: Props) {
       .finally(() => setBusy(null));
   };
 
+  const items = loaded.id === constellationId ? loaded.items : [];
   if (items.length === 0) return null;
   return (
     <section className="proposals-panel" data-testid="proposals-panel">
