@@ -4,6 +4,9 @@
 import { describe, expect, it } from 'vitest';
 import { artifactAssignFields } from '../src/artifacts/assign-artifacts.js';
 import { EngineState } from '../src/engine/engine-state.js';
+import { toSchedTask } from '../src/engine/sched-mapping.js';
+import { Scheduler } from '../src/scheduler/index.js';
+import { dev } from './support/sched-fixtures.js';
 import { GraphError, parseGraph } from '../src/graph/index.js';
 import { applyEdit, type Constellation, type TaskSpec } from '../src/model/index.js';
 
@@ -176,5 +179,43 @@ describe('artifact inputs in edits', () => {
     expect(unknown.ok ? '' : unknown.error.message).toMatch(/task "make" declares no artifact "nope"/);
     const ok = add(spec('late', { artifactInputs: { x: { task: 'make', artifact: 'bundle' } } }), [{ from: 'make' }]);
     expect(ok.ok).toBe(true);
+  });
+});
+
+describe('placement near the bytes', () => {
+  it('prefers a device that already holds the input artifacts (less to transfer)', () => {
+    const { state, c } = submitted();
+    const size = 200 * 1024 * 1024;
+    state.applyEvent({
+      type: 'task.assigned',
+      at: 1100,
+      data: { id: 'c1', taskId: 'make', attempt: 1, deviceId: 'maker', placement: '' },
+    });
+    state.applyEvent({
+      type: 'task.finished',
+      at: 1200,
+      data: {
+        id: 'c1',
+        taskId: 'make',
+        attempt: 1,
+        outcome: 'succeeded',
+        outputs: {},
+        artifacts: { bundle: { digest: DIGEST, size } },
+        endedAt: 1200,
+        jitter: 0,
+      },
+    });
+    // The producer holds it; another device fetched it earlier (the orchestrator saw that).
+    const task = toSchedTask(c, c.tasks.use!, 1300, undefined, [], (d) => (d === DIGEST ? ['fetched-it'] : undefined));
+    expect(task.inputBytes).toBe(size);
+    expect(task.inputBytesByDevice).toEqual({ maker: size, 'fetched-it': size });
+
+    // Three equal idle devices ('aaa' would win a tie by id): the bytes decide.
+    const s = new Scheduler();
+    for (const id of ['aaa', 'maker', 'zzz']) s.upsertDevice(dev(id));
+    s.enqueue(toSchedTask(c, c.tasks.use!, 1300));
+    const [p] = s.schedule(1400);
+    expect(p?.deviceId).toBe('maker');
+    expect(p?.explanation.parts.transferMs).toBe(0);
   });
 });

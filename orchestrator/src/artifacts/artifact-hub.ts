@@ -32,6 +32,8 @@ export class ArtifactHub {
   readonly store: BlobStore;
   readonly maxArtifactBytes: number;
   private readonly peers = new Map<ServerSession, ArtifactPeer>();
+  /** Devices seen to store each blob since this process started (uploaded it, or fetched it). */
+  private readonly holders = new Map<string, Set<string>>();
   private readonly log: Logger;
   private readonly policy: RetentionPolicy;
   private gcTimer: NodeJS.Timeout | undefined;
@@ -81,7 +83,9 @@ export class ArtifactHub {
         session.send(body);
       },
       connected: () => session.connected,
+      onDelivered: (digest) => this.addHolder(digest, session.deviceId),
       onStored: (digest, size) => {
+        this.addHolder(digest, session.deviceId);
         this.bytesStored += size;
         this.blobsStored++;
         this.storeBytes += size;
@@ -120,6 +124,20 @@ export class ArtifactHub {
     return { artifacts };
   }
 
+  /** Devices known to hold a blob in their cache (for placement). */
+  holdersOf(digest: string): ReadonlySet<string> | undefined {
+    return this.holders.get(digest);
+  }
+
+  private addHolder(digest: string, deviceId: string): void {
+    let set = this.holders.get(digest);
+    if (!set) {
+      set = new Set();
+      this.holders.set(digest, set);
+    }
+    set.add(deviceId);
+  }
+
   /** Removes unreferenced blobs, least recently used first, while over the size cap. */
   collectGarbage(now = Date.now()): { removed: number; freedBytes: number; storedBytes: number } {
     const blobs = this.store.list();
@@ -127,6 +145,7 @@ export class ArtifactHub {
     let freed = 0;
     for (const b of plan.remove) {
       this.store.remove(b.digest);
+      this.holders.delete(b.digest);
       freed += b.size;
     }
     this.storeBytes = plan.afterBytes;

@@ -80,6 +80,8 @@ export class Engine {
   private readonly ackPending = new Set<ServerSession>();
   /** Set while the journal cannot be written: no commands go out until it can. */
   storeFailure: Error | undefined;
+  /** Devices known to hold an artifact blob (placement prefers them: less to transfer). */
+  artifactHolders: ((digest: string) => Iterable<string> | undefined) | undefined;
 
   private constructor(
     readonly state: EngineState,
@@ -199,7 +201,7 @@ export class Engine {
       this.ranks.set(c.id, ranks);
     }
     const refusedBy = this.refusals.size > 0 ? this.refusals.refusedBy(key, (id) => this.devices.get(id)?.session) : [];
-    const task = toSchedTask(c, t, this.readySince.get(key) ?? now, ranks.get(t.spec.id), refusedBy);
+    const task = toSchedTask(c, t, this.readySince.get(key) ?? now, ranks.get(t.spec.id), refusedBy, this.artifactHolders);
     this.scheduler.enqueue(notBefore !== undefined && notBefore > (task.notBefore ?? 0) ? { ...task, notBefore } : task);
   }
 

@@ -1,4 +1,5 @@
 // Maps engine state onto the scheduler's plain shapes.
+import { type HolderLookup, inputLocality } from '../artifacts/locality.js';
 import type { Constellation, TaskState } from '../model/types.js';
 import type { SchedDevice, SchedTarget, SchedTask } from '../scheduler/index.js';
 import type { DeviceEntry } from './device-registry.js';
@@ -43,7 +44,9 @@ export function toSchedTask(
   readySince: number,
   rank?: number,
   refusedBy: readonly string[] = [],
+  holders?: HolderLookup,
 ): SchedTask {
+  const locality = t.spec.artifactInputs ? inputLocality(c, t, holders) : undefined;
   const target = executorTarget(t);
   return {
     key: taskKey(c.id, t.spec.id),
@@ -56,6 +59,7 @@ export function toSchedTask(
     readySince,
     ...(t.notBefore !== undefined ? { notBefore: t.notBefore } : {}),
     ...(rank !== undefined ? { rank } : {}),
+    ...(locality ?? {}),
   };
 }
 

@@ -68,6 +68,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     referenced: () => referencedDigests(engine.state.constellations.values()),
   });
   engine.metrics.extra.push(() => artifacts.renderMetrics());
+  engine.artifactHolders = (digest) => artifacts.holdersOf(digest);
   const gateway = createAgentGateway({
     artifacts,
     engine,

@@ -112,6 +112,7 @@ export class ArtifactSender {
   onStatus(status: ArtifactStatus): boolean {
     const st = this.outgoing.get(status.digest);
     if (st) this.release(st);
+    if (status.code === '' && (st || this.uploads.has(status.digest))) this.opts.onDelivered?.(status.digest);
     const up = this.uploads.get(status.digest);
     if (up) {
       this.uploads.delete(status.digest);

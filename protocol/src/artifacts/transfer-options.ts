@@ -27,5 +27,7 @@ export interface ArtifactPeerOptions {
   acceptOffers?: boolean;
   /** Called after a received blob is stored (verified, durable). */
   onStored?(digest: string, size: number): void;
+  /** Called when the peer confirms it stored a blob this side served or offered. */
+  onDelivered?(digest: string): void;
   logger?: AipLogger;
 }
