@@ -33,7 +33,9 @@ describe('recovery', () => {
   it('resumes after the orchestrator is SIGKILLed mid-run: every task runs once, none is lost', async () => {
     const work = mkdtempSync(join(tmpdir(), 'orrery-recovery-'));
     const log = join(work, 'executions');
-    let orch = await startOrchestrator({ heartbeatMs: 300 });
+    // Heartbeats slow enough that a loaded machine's restart never outlasts a lease: a device
+    // declared lost would rightly rerun its tasks (at-least-once), which is not what this checks.
+    let orch = await startOrchestrator({ heartbeatMs: 1000 });
     running.push(orch);
     const port = new URL(orch.url).port;
     const agents = ['r1', 'r2'].map((name) => startAgent({ server: orch.aipUrl, name, slots: 2 }));
@@ -55,7 +57,7 @@ describe('recovery', () => {
     await waitFor(() => lines(log).length >= 6, 'some tasks to finish');
 
     await orch.kill('SIGKILL');
-    orch = await startOrchestrator({ dataDir: orch.dataDir, port: Number(port), heartbeatMs: 300 });
+    orch = await startOrchestrator({ dataDir: orch.dataDir, port: Number(port), heartbeatMs: 1000 });
     running.push(orch);
 
     const done = await waitFor(async () => {
