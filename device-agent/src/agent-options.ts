@@ -63,6 +63,8 @@ export interface DeviceAgentOptions {
    * (tasks keep running while disconnected).
    */
   stopAfterDisconnectMs?: number;
+  /** Told on every Welcome and disconnect (the CLI records it for `orrery-agent status`). */
+  onConnection?: (state: { connected: boolean; deviceId?: string; sessionId?: string; reason?: string }) => void;
   /** Artifact size limits and cache cap (cache under dataDir/artifacts). */
   artifacts?: AgentArtifactOptions;
 }

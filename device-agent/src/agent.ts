@@ -246,6 +246,7 @@ export class DeviceAgent {
 
   private onDisconnect(reason: string): void {
     this.logger.info({ reason }, 'disconnected from orchestrator');
+    this.opts.onConnection?.({ connected: false, reason });
     if (this.state === 'running' && !this.fatalError) this.lease?.disconnected(reason);
   }
 
@@ -269,6 +270,7 @@ export class DeviceAgent {
     this.lease?.connected();
     this.logger.info({ sessionId: w.sessionId, resumed: w.resumed, deviceId: w.deviceId }, 'connected');
     if (w.deviceId && w.deviceId !== this.deviceId) this.deviceId = w.deviceId;
+    this.opts.onConnection?.({ connected: true, deviceId: this.deviceId, sessionId: w.sessionId });
   }
 
   private onFatal(code: string, message: string): void {

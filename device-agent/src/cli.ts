@@ -10,7 +10,7 @@ import { DeviceAgent } from './agent.js';
 import type { CreateSession } from './agent-options.js';
 import { ensureDir } from './durable-file.js';
 import { createCliLogger } from './logger.js';
-import { writeRunState } from './run-state.js';
+import { type AgentRunState, writeRunState } from './run-state.js';
 import { addServiceCommands } from './service-commands.js';
 import { AGENT_VERSION } from './version.js';
 import { type AgentConfig, loadAgentConfig, mergeAgentConfig } from './agent-config.js';
@@ -67,7 +67,7 @@ export async function agentMain(opts: AgentMainOptions): Promise<number> {
   const dataDir = path.resolve(opts.dataDir ?? defaultDataDir());
   ensureDir(dataDir);
   // For `orrery-agent status`: which process, since when, and how it ended.
-  const runState = { pid: process.pid, startedAt: Date.now(), version: AGENT_VERSION, server: opts.server };
+  let runState: AgentRunState = { pid: process.pid, startedAt: Date.now(), version: AGENT_VERSION, server: opts.server };
   writeRunState(dataDir, runState);
   const agent = new DeviceAgent({
     serverUrl: opts.server,
@@ -82,6 +82,12 @@ export async function agentMain(opts: AgentMainOptions): Promise<number> {
     ...(opts.reconnectMaxMs ? { reconnect: { maxMs: opts.reconnectMaxMs } } : {}),
     ...(opts.resources ? { resources: opts.resources } : {}),
     ...(opts.execution ? executionAgentOptions(opts.execution) : {}),
+    onConnection: ({ connected, deviceId, reason }) => {
+      runState = { ...runState, connected, connectionChangedAt: Date.now(), ...(deviceId ? { deviceId } : {}) };
+      if (reason) runState.disconnectReason = reason;
+      else delete runState.disconnectReason;
+      writeRunState(dataDir, runState);
+    },
     logger,
   });
   return new Promise<number>((resolve, reject) => {

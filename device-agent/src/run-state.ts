@@ -10,6 +10,11 @@ export interface AgentRunState {
   startedAt: number;
   version: string;
   server: string;
+  /** Connected to the orchestrator now? Since when, and why not. */
+  connected?: boolean;
+  connectionChangedAt?: number;
+  deviceId?: string;
+  disconnectReason?: string;
   /** Set when the process ended on its own (not when it was killed). */
   exitCode?: number;
   stoppedAt?: number;

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { type AgentConfig, loadAgentConfig, mergeAgentConfig, renderAgentConfig } from './agent-config.js';
 import { writeEnrollTokenFile } from './credentials.js';
 import { onPath } from './probe-host.js';
-import { readRunState } from './run-state.js';
+import { type AgentRunState, readRunState } from './run-state.js';
 import {
   type PlanHost,
   planService,
@@ -309,15 +309,7 @@ export interface ServiceStatus {
     state?: string;
   };
   /** From <dataDir>/agent-state.json. */
-  agent?: {
-    pid: number;
-    running: boolean;
-    startedAt: number;
-    version: string;
-    server: string;
-    exitCode?: number;
-    stoppedAt?: number;
-  };
+  agent?: AgentRunState & { running: boolean };
   running: boolean;
 }
 
@@ -431,9 +423,15 @@ export function formatStatus(s: ServiceStatus): string {
   const a = s.agent;
   if (a) {
     const since = new Date(a.startedAt).toISOString();
+    const link =
+      a.connected === undefined
+        ? 'not connected yet'
+        : a.connected
+          ? `connected as ${a.deviceId ?? '?'} since ${new Date(a.connectionChangedAt ?? 0).toISOString()}`
+          : `disconnected since ${new Date(a.connectionChangedAt ?? 0).toISOString()}${a.disconnectReason ? ` (${a.disconnectReason})` : ''}`;
     lines.push(
       a.running
-        ? `agent:      running, pid ${a.pid}, since ${since}, version ${a.version}, server ${a.server}`
+        ? `agent:      running, pid ${a.pid}, since ${since}, version ${a.version}, server ${a.server}, ${link}`
         : a.exitCode !== undefined
           ? `agent:      exited ${a.exitCode} at ${new Date(a.stoppedAt ?? 0).toISOString()}${a.exitCode === 2 ? ' (the orchestrator ended this device session: re-enroll it)' : ''}`
           : `agent:      not running; pid ${a.pid} (started ${since}) ended without an exit record (killed?)`,

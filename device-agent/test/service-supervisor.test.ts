@@ -117,6 +117,7 @@ describe('the installed agent under a real supervisor (sh restart loop)', () => 
     expect(status1.code, status1.out).toBe(0);
     expect(status1.out).toContain(`manager:    running (sh supervisor, pid ${supervisor})`);
     expect(status1.out).toContain(`agent:      running, pid ${first.pid}`);
+    expect(status1.out).toMatch(/, connected as \S+ since \d{4}-/);
     await runTask('before');
 
     // A crash: the supervisor starts a new agent, which reconnects with its stored credential.
