@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { type AgentConfig, loadAgentConfig, mergeAgentConfig, renderAgentConfig } from './agent-config.js';
 import { writeEnrollTokenFile } from './credentials.js';
+import { AgentError } from './errors.js';
 import { onPath } from './probe-host.js';
 import { type AgentRunState, readRunState } from './run-state.js';
 import {
@@ -139,9 +140,19 @@ async function prepare(
 }
 
 function writeFile(file: string, text: string, mode: number): void {
-  mkdirSync(path.dirname(file), { recursive: true });
-  writeFileSync(file, text, { mode });
-  chmodSync(file, mode);
+  try {
+    mkdirSync(path.dirname(file), { recursive: true });
+    writeFileSync(file, text, { mode });
+    chmodSync(file, mode);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== 'EACCES' && code !== 'EPERM' && code !== 'EROFS') throw err;
+    throw new AgentError(
+      'AGENT_SERVICE_PERMISSION',
+      `cannot write ${file} (${code}). A system-wide service (--system) needs root: run it with sudo, ` +
+        'or install a per-user service without --system. Nothing else was changed after this file.',
+    );
+  }
 }
 
 /** Runs commands in order while the tool is there; returns what was left for the user. */

@@ -267,6 +267,13 @@ describe('install / status / uninstall where the platform tool is not usable', (
     expect(existsSync(dataDir)).toBe(false);
   });
 
+  it('says what to do when a file cannot be written (no root for --system)', async () => {
+    // /sys refuses new files even to root (EPERM, or EROFS where mounted read-only), like /etc does to a normal user (EACCES).
+    await expect(
+      installService(ctx(), { config: { server: 'ws://o:7070/v1/aip' }, configPath: '/sys/orrery-test/agent.yaml' }),
+    ).rejects.toMatchObject({ code: 'AGENT_SERVICE_PERMISSION', message: expect.stringContaining('run it with sudo') });
+  });
+
   it('refuses to install without a server', async () => {
     expect(await installService(ctx(), { config: {} })).toBe(1);
     expect(out).toContain('error AGENT_CONFIG_INVALID: no server');
