@@ -139,10 +139,11 @@ async function prepare(
   return { configPath, config, spec, plan: planService(spec, ctx.platform, ctx.host) };
 }
 
-function writeFile(file: string, text: string, mode: number): void {
+function writeFile(file: string, text: string, mode: number, encoding: 'utf8' | 'utf16le' = 'utf8'): void {
   try {
     mkdirSync(path.dirname(file), { recursive: true });
-    writeFileSync(file, text, { mode });
+    const data = encoding === 'utf16le' ? Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, 'utf16le')]) : text;
+    writeFileSync(file, data, { mode });
     chmodSync(file, mode);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
@@ -207,7 +208,7 @@ export async function installService(ctx: ServiceContext, req: InstallRequest): 
     out(`wrote the enrollment token to ${tokenFile}\n`);
   }
   for (const f of p.plan.files) {
-    writeFile(f.path, f.text, f.mode);
+    writeFile(f.path, f.text, f.mode, f.encoding);
     out(`wrote ${f.path}\n`);
   }
   if (p.plan.platform !== 'windows' && p.plan.scope === 'system' && req.user && process.getuid?.() === 0) {

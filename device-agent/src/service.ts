@@ -41,6 +41,8 @@ export interface ServiceFile {
   path: string;
   text: string;
   mode: number;
+  /** How the text is stored; default utf8. Task Scheduler XML is UTF-16LE with a BOM, as Windows exports it. */
+  encoding?: 'utf8' | 'utf16le';
 }
 
 export interface ServicePlan {
@@ -266,7 +268,8 @@ set rc=%ERRORLEVEL%\r
 if "%rc%"=="0" exit /b 0\r
 if "%rc%"=="2" exit /b 2\r
 echo orrery-agent exited with %rc%; restarting in ${delay} s >> ${log}\r
-timeout /t ${delay} /nobreak >nul\r
+rem (not "timeout /t": without a console it fails at once, and this would spin)\r
+ping -n ${delay + 1} 127.0.0.1 >nul\r
 goto loop\r
 `;
 }
@@ -406,10 +409,11 @@ export function planService(spec: ServiceSpec, platform: ServicePlatform, host: 
         text: renderWindowsWrapper(spec),
         mode: 0o644,
       };
-      const xml = {
+      const xml: ServiceFile = {
         path: path.win32.join(dir, `${SERVICE_NAME}-task.xml`),
-        text: renderWindowsTaskXml(spec, wrapper.path),
+        text: renderWindowsTaskXml(spec, wrapper.path).replace(/\n/g, '\r\n'),
         mode: 0o644,
+        encoding: 'utf16le',
       };
       const create = ['schtasks', '/Create', '/TN', WINDOWS_TASK_NAME, '/XML', xml.path, '/F'];
       if (scope === 'system' && spec.user) create.push('/RU', spec.user, '/RP', '*');

@@ -115,11 +115,15 @@ describe('service definitions', () => {
     );
     expect(wrapper).toContain('if "%rc%"=="0" exit /b 0\r\nif "%rc%"=="2" exit /b 2\r\n');
     expect(wrapper).toContain('goto loop');
+    expect(wrapper).toContain('ping -n 6 127.0.0.1 >nul\r\n'); // a console-less sleep: `timeout /t` would fail and spin
+    expect(wrapper).not.toMatch(/^timeout /m);
     const plan = planService(win, 'windows', host);
     expect(plan.files.map((f) => f.path)).toEqual([
       'C:\\Users\\me\\AppData\\Roaming\\orrery\\orrery-agent-task.xml',
       'C:\\Users\\me\\AppData\\Roaming\\orrery\\orrery-agent.cmd',
     ]);
+    expect(plan.file.encoding).toBe('utf16le');
+    expect(plan.file.text).toContain('<?xml version="1.0" encoding="UTF-16"?>\r\n<Task version="1.2"');
     const xml = plan.file.text;
     expect(xml).toContain('<LogonTrigger>');
     expect(xml).toContain('<ExecutionTimeLimit>PT0S</ExecutionTimeLimit>');
