@@ -1,7 +1,8 @@
 // Service definitions as text (systemd, launchd, Task Scheduler, Termux:Boot),
 // where install puts them, and install/uninstall/status with a platform tool
 // that is not usable here (files written, exact next steps printed).
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseAgentConfigText } from '../src/agent-config.js';
@@ -183,6 +184,33 @@ describe('service definitions', () => {
       lastExit: 2,
       state: 'Ready',
     });
+  });
+});
+
+describe('systemd itself checks the generated units', () => {
+  // systemd cannot run as PID 1 here, but `systemd-analyze verify` loads a unit
+  // file with systemd's own parser and reports unknown keys, bad values and
+  // missing executables.
+  const analyze = spawnSync('systemd-analyze', ['--version'], { encoding: 'utf8' });
+  const available = analyze.status === 0;
+  if (!available) console.warn('systemd-analyze is not installed here: the units are only checked as text');
+  it.skipIf(!available)('accepts the user and the system unit without a warning, and flags a broken one', () => {
+    const tmp = tempDir();
+    try {
+      const verify = (text: string): string => {
+        const file = path.join(tmp.dir, 'orrery-agent.service');
+        writeFileSync(file, text);
+        const r = spawnSync('systemd-analyze', ['verify', file], { encoding: 'utf8' });
+        return `${r.stdout}${r.stderr}`.trim();
+      };
+      const real: ServiceSpec = { configPath: path.join(tmp.dir, 'agent.yaml'), dataDir: path.join(tmp.dir, 'data'), name: 'lab "box"' };
+      expect(verify(renderSystemdUnit(real))).toBe('');
+      expect(verify(renderSystemdUnit({ ...real, scope: 'system', user: 'root', dataDir: '/var/lib/orrery-agent' }))).toBe('');
+      expect(verify(renderSystemdUnit(real).replace('Restart=on-failure', 'Restart=sometimes'))).toMatch(/restart specifier/);
+      expect(verify(renderSystemdUnit({ ...real, command: ['/nonexistent/node', '/x.js'] }))).toMatch(/nonexistent\/node/);
+    } finally {
+      tmp.cleanup();
+    }
   });
 });
 
