@@ -24,6 +24,8 @@ export interface Channel {
   readonly transport: 'ws' | 'grpc';
   readonly remoteAddress: string;
   send(envelopeBytes: Uint8Array): void;
+  /** Bytes written but not yet handed to the network (backpressure for bulk senders). */
+  bufferedBytes?(): number;
   close(): void;
   onFrame(handler: (bytes: Uint8Array) => void): void;
   onClose(handler: (reason: string) => void): void;
@@ -60,6 +62,8 @@ export interface ServerSession {
   readonly protocolVersion: number;
   /** Sends a message; reliable types are sequenced and replayed after resume. */
   send(body: Body): void;
+  /** Bytes written to the live connection but not yet sent (0 when none is up). */
+  bufferedBytes(): number;
   /** With AipServerConfig.holdAcks: acknowledge everything delivered so far (it is durable now). */
   ackReceived(): void;
   /** Sends a fatal Error frame and ends the session (no resume). */
@@ -97,6 +101,8 @@ export interface AipClientSession {
   start(): void;
   /** Reliable types are queued while disconnected and replayed after resume. */
   send(body: Body): void;
+  /** Bytes written to the live connection but not yet sent (0 when none is up). */
+  bufferedBytes?(): number;
   /** Resolves when every reliable message sent so far is acknowledged. */
   flushed(): Promise<void>;
   stop(reason?: string): Promise<void>;

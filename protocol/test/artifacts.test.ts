@@ -320,6 +320,115 @@ describe('artifact transfer between two peers', () => {
   });
 });
 
+/** One peer alone: every frame it sends is collected, frames to it are handed in by the test. */
+function lonePeer(store: BlobStore, opts: Partial<ArtifactPeerOptions> = {}) {
+  const sent: Body[] = [];
+  const peer = new ArtifactPeer({ acceptOffers: true, ...opts, store, connected: () => true, send: (b) => sent.push(b) });
+  cleanups.push(() => peer.close());
+  return { peer, sent };
+}
+
+const statusesOf = (sent: Body[]) =>
+  sent.flatMap((b) => (b.type === 'artifactStatus' ? [b.value] : []));
+
+describe('artifact transfer refuses what a hostile peer sends', () => {
+  const evil = '../../../../escaped/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa';
+
+  it('refuses an offer whose digest is not a sha256 (a path), writing nothing outside the store', async () => {
+    const store = tempStore();
+    const { peer, sent } = lonePeer(store);
+    const data = Buffer.from('hello');
+    peer.handle({ type: 'artifactOffer', value: { ...offerOf({ digest: evil, size: data.length }) } });
+    peer.handle({
+      type: 'artifactChunk',
+      value: { digest: evil, offset: 0, data, chunkSha256: sha256(data), size: data.length, round: 1 },
+    });
+    await new Promise((r) => setTimeout(r, 20));
+    expect(sent.filter((b) => b.type === 'artifactRequest')).toEqual([]);
+    expect(statusesOf(sent)).toEqual([expect.objectContaining({ digest: evil, code: 'ARTIFACT_BAD_DIGEST' })]);
+    expect(existsSync(path.resolve(store.root, 'tmp', evil.slice(0, 16)))).toBe(false);
+    expect(readdirSync(path.join(store.root, 'tmp'))).toEqual([]);
+  });
+
+  it('fetch and BlobStore.begin reject a non-digest with ARTIFACT_BAD_DIGEST', async () => {
+    const store = tempStore();
+    const { peer, sent } = lonePeer(store);
+    await expect(peer.fetch(evil, 5)).rejects.toMatchObject({ code: 'ARTIFACT_BAD_DIGEST' });
+    expect(sent).toEqual([]);
+    await expect(store.begin(evil, 5)).rejects.toMatchObject({ code: 'ARTIFACT_BAD_DIGEST' });
+    expect(readdirSync(path.join(store.root, 'tmp'))).toEqual([]);
+  });
+
+  it('ends a transfer with ARTIFACT_FLOW_CONTROL when the holder sends past the granted window; nothing stored', async () => {
+    const holderStore = tempStore();
+    const store = tempStore();
+    const blob = await blobIn(holderStore, 4 * 1024 * 1024);
+    const window = 256 * 1024;
+    const { peer, sent } = lonePeer(store, { windowBytes: window });
+    peer.handle({ type: 'artifactOffer', value: offerOf(blob) });
+    const req = sent.find((b) => b.type === 'artifactRequest');
+    expect(req?.type === 'artifactRequest' && req.value.window).toBe(window);
+    // A hostile holder pushes the whole blob at once, ignoring the credit.
+    const step = 64 * 1024;
+    for (let off = 0; off < blob.size; off += step) {
+      const data = blob.data.subarray(off, off + step);
+      peer.handle({
+        type: 'artifactChunk',
+        value: { digest: blob.digest, offset: off, data, chunkSha256: sha256(data), size: blob.size, round: 1 },
+      });
+    }
+    await until(() => statusesOf(sent).length > 0, 'the transfer to end');
+    await new Promise((r) => setTimeout(r, 20));
+    expect(statusesOf(sent)).toEqual([expect.objectContaining({ digest: blob.digest, code: 'ARTIFACT_FLOW_CONTROL' })]);
+    expect(store.has(blob.digest)).toBe(false);
+    expect(readdirSync(path.join(store.root, 'tmp'))).toEqual([]);
+    expect(peer.receiver.active).toBe(0);
+  });
+
+  it('ends a transfer flooded with repeats of one in-window chunk (queued bytes are capped)', async () => {
+    const holderStore = tempStore();
+    const store = tempStore();
+    const blob = await blobIn(holderStore, 1024 * 1024);
+    const { peer, sent } = lonePeer(store, { windowBytes: 256 * 1024 });
+    peer.handle({ type: 'artifactOffer', value: offerOf(blob) });
+    const data = blob.data.subarray(0, 128 * 1024);
+    for (let i = 0; i < 200; i++) {
+      peer.handle({
+        type: 'artifactChunk',
+        value: { digest: blob.digest, offset: 0, data, chunkSha256: sha256(data), size: blob.size, round: 1 },
+      });
+    }
+    await until(() => statusesOf(sent).length > 0, 'the transfer to end');
+    expect(statusesOf(sent)[0]).toMatchObject({ code: 'ARTIFACT_FLOW_CONTROL' });
+  });
+
+  it('a holder caps the window a receiver asks for at 2 MiB', async () => {
+    const store = tempStore();
+    const blob = await blobIn(store, 8 * 1024 * 1024);
+    const { peer, sent } = lonePeer(store, { acceptOffers: false });
+    peer.handle({
+      type: 'artifactRequest',
+      value: { digest: blob.digest, offset: 0, window: 48 * 1024 * 1024, round: 1 },
+    });
+    await until(() => sent.length >= 8, 'the first 2 MiB of chunks');
+    await new Promise((r) => setTimeout(r, 50));
+    const chunks = sent.flatMap((b) => (b.type === 'artifactChunk' ? [b.value] : []));
+    expect(chunks.reduce((n, c) => n + c.data.byteLength, 0)).toBe(2 * 1024 * 1024);
+  });
+
+  it('a holder sends no chunk while the connection still buffers unsent bytes, and resumes once it drains', async () => {
+    const store = tempStore();
+    const blob = await blobIn(store, 1024 * 1024);
+    let buffered = 64 * 1024 * 1024;
+    const { peer, sent } = lonePeer(store, { acceptOffers: false, buffered: () => buffered });
+    peer.handle({ type: 'artifactRequest', value: { digest: blob.digest, offset: 0, window: 1024 * 1024, round: 1 } });
+    await new Promise((r) => setTimeout(r, 50));
+    expect(sent.filter((b) => b.type === 'artifactChunk')).toEqual([]);
+    buffered = 0;
+    await until(() => sent.filter((b) => b.type === 'artifactChunk').length === 4, 'all four chunks');
+  });
+});
+
 describe.each(TRANSPORTS)('artifact transfer over a live AIP session (%s)', (transport) => {
   it('negotiates version 2, uploads a blob, and resumes it after the connection is cut mid-transfer', async () => {
     const orchStore = tempStore();

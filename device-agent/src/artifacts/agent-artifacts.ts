@@ -73,6 +73,7 @@ export class AgentArtifacts {
         }
       },
       connected: () => this.connected,
+      buffered: () => session.bufferedBytes?.() ?? 0,
       maxBlobBytes: this.maxArtifact,
       logger: this.logger,
     });

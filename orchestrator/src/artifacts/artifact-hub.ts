@@ -83,6 +83,7 @@ export class ArtifactHub {
         session.send(body);
       },
       connected: () => session.connected,
+      buffered: () => session.bufferedBytes(),
       onDelivered: (digest) => this.addHolder(digest, session.deviceId),
       onStored: (digest, size) => {
         this.addHolder(digest, session.deviceId);

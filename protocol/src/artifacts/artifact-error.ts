@@ -6,7 +6,10 @@ export type ArtifactErrorCode =
   | 'ARTIFACT_NOT_FOUND'
   | 'ARTIFACT_STORE_FAILED'
   | 'ARTIFACT_ABORTED'
-  | 'ARTIFACT_UNSUPPORTED';
+  | 'ARTIFACT_UNSUPPORTED'
+  | 'ARTIFACT_BAD_DIGEST'
+  | 'ARTIFACT_FLOW_CONTROL'
+  | 'ARTIFACT_REFUSED';
 
 export class ArtifactError extends Error {
   override readonly name = 'ArtifactError';
@@ -27,6 +30,9 @@ export function artifactCode(code: string): ArtifactErrorCode {
     case 'ARTIFACT_NOT_FOUND':
     case 'ARTIFACT_ABORTED':
     case 'ARTIFACT_UNSUPPORTED':
+    case 'ARTIFACT_BAD_DIGEST':
+    case 'ARTIFACT_FLOW_CONTROL':
+    case 'ARTIFACT_REFUSED':
       return code;
     default:
       return 'ARTIFACT_STORE_FAILED';

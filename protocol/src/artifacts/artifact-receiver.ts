@@ -7,8 +7,14 @@ import { type AipLogger, silentLogger } from '../logger.js';
 import type { ArtifactChunk, ArtifactOffer, ArtifactStatus } from '../messages.js';
 import { ArtifactError, type ArtifactErrorCode, artifactCode } from './artifact-error.js';
 import type { PartialBlob } from './blob-store.js';
-import { sha256 } from './digest.js';
-import { type ArtifactPeerOptions, DEFAULT_MAX_BLOB_BYTES, DEFAULT_WINDOW_BYTES } from './transfer-options.js';
+import { isDigest, sha256 } from './digest.js';
+import {
+  type ArtifactPeerOptions,
+  DEFAULT_MAX_BLOB_BYTES,
+  DEFAULT_WINDOW_BYTES,
+  MAX_QUEUED_CHUNKS,
+  MAX_WINDOW_BYTES,
+} from './transfer-options.js';
 
 export type ProgressListener = (received: number, size: number) => void;
 
@@ -25,6 +31,9 @@ interface Incoming {
   lastProgressAt: number;
   /** Chunks are written one after another. */
   queue: Promise<void>;
+  /** Chunks (and their bytes) of the current round waiting in `queue`: bounded, so a holder ignoring the window cannot fill memory. */
+  queuedChunks: number;
+  queuedBytes: number;
   listeners: ProgressListener[];
   done: Promise<void>;
   resolve(): void;
@@ -42,7 +51,7 @@ export class ArtifactReceiver {
   private readonly timer: NodeJS.Timeout;
 
   constructor(private readonly opts: ArtifactPeerOptions) {
-    this.window = opts.windowBytes ?? DEFAULT_WINDOW_BYTES;
+    this.window = Math.min(opts.windowBytes ?? DEFAULT_WINDOW_BYTES, MAX_WINDOW_BYTES);
     this.maxBlob = opts.maxBlobBytes ?? DEFAULT_MAX_BLOB_BYTES;
     this.maxRetries = opts.maxRetries ?? 3;
     this.stallMs = opts.stallMs ?? 10_000;
@@ -57,6 +66,7 @@ export class ArtifactReceiver {
 
   /** Resolves once `digest` is in the store (at once if it already is). */
   fetch(digest: string, size: number, onProgress?: ProgressListener): Promise<void> {
+    if (!isDigest(digest)) return Promise.reject(badDigest(digest));
     if (this.opts.store.has(digest)) {
       this.opts.store.touch(digest);
       return Promise.resolve();
@@ -78,6 +88,11 @@ export class ArtifactReceiver {
   /** The peer offers a blob (upload): take it, say we have it, or refuse it. */
   onOffer(offer: ArtifactOffer): void {
     const { digest, size } = offer;
+    // The digest names files in the store: anything else never gets that far.
+    if (!isDigest(digest)) {
+      this.status(digest, 'ARTIFACT_BAD_DIGEST', badDigest(digest).message);
+      return;
+    }
     if (this.opts.store.sizeOf(digest) === size) {
       this.opts.store.touch(digest);
       this.status(digest, '', 'already stored');
@@ -99,9 +114,32 @@ export class ArtifactReceiver {
   }
 
   onChunk(chunk: ArtifactChunk): void {
+    if (!isDigest(chunk.digest)) return; // never asked for: dropped
     const st = this.incoming.get(chunk.digest);
     if (!st || st.finished || chunk.round !== st.round) return; // stale or unknown: dropped
-    st.queue = st.queue.then(() => this.take(st, chunk)).catch((err) => this.fail(st, err));
+    const len = chunk.data.byteLength;
+    // Enforce the credit we granted: a holder sending past it (or flooding us) ends the transfer.
+    if (chunk.offset + len > st.granted) {
+      void this.fail(st, flowControl(`chunk [${chunk.offset}, ${chunk.offset + len}) runs past the ${st.granted} bytes granted`));
+      return;
+    }
+    if (st.queuedChunks + 1 > MAX_QUEUED_CHUNKS || st.queuedBytes + len > 2 * this.window) {
+      void this.fail(st, flowControl(`more than ${st.queuedChunks} chunks / ${st.queuedBytes} bytes in flight beyond the window`));
+      return;
+    }
+    st.queuedChunks++;
+    st.queuedBytes += len;
+    const round = chunk.round;
+    st.queue = st.queue
+      .then(() => this.take(st, chunk))
+      .finally(() => {
+        // A rewind reset the count for its new round; older chunks no longer count.
+        if (st.round === round) {
+          st.queuedChunks--;
+          st.queuedBytes -= len;
+        }
+      })
+      .catch((err) => this.fail(st, err));
   }
 
   /** The holder cannot serve a blob we asked for. */
@@ -145,6 +183,8 @@ export class ArtifactReceiver {
       retries: 0,
       lastProgressAt: Date.now(),
       queue: Promise.resolve(),
+      queuedChunks: 0,
+      queuedBytes: 0,
       listeners: [],
       done,
       resolve,
@@ -172,8 +212,17 @@ export class ArtifactReceiver {
       this.retry(st, `chunk at offset ${chunk.offset} is damaged (sha256 mismatch)`);
       return;
     }
-    st.partial ??= await this.opts.store.begin(st.digest, st.size);
+    if (!st.partial) {
+      const partial = await this.opts.store.begin(st.digest, st.size);
+      // Failed (or closed) while the temp file opened: nobody else will remove it.
+      if (st.finished) {
+        await partial.abort().catch(() => undefined);
+        return;
+      }
+      st.partial = partial;
+    }
     await st.partial.append(data);
+    if (st.finished) return; // failed meanwhile: fail() removed the temp file
     st.expected += data.byteLength;
     st.lastProgressAt = Date.now();
     for (const l of st.listeners) l(st.expected, st.size);
@@ -193,6 +242,7 @@ export class ArtifactReceiver {
       this.retry(st, err.message);
       return;
     }
+    if (st.finished) return; // failed (and reported) meanwhile; the verified blob stays stored
     st.finished = true;
     this.incoming.delete(st.digest);
     this.opts.onStored?.(st.digest, st.size);
@@ -212,6 +262,8 @@ export class ArtifactReceiver {
   /** Restarts the stream from the bytes held, under a new round (older chunks are dropped). */
   private rewind(st: Incoming): void {
     st.round++;
+    st.queuedChunks = 0;
+    st.queuedBytes = 0;
     st.lastProgressAt = Date.now();
     this.request(st);
   }
@@ -260,6 +312,14 @@ function tooLarge(digest: string, size: number, max: number): ArtifactError {
     'ARTIFACT_TOO_LARGE',
     `artifact ${digest.slice(0, 12)} is ${size} bytes, over the ${max}-byte limit`,
   );
+}
+
+function badDigest(digest: string): ArtifactError {
+  return new ArtifactError('ARTIFACT_BAD_DIGEST', `not a sha256 digest (64 lower-case hex): ${JSON.stringify(digest.slice(0, 80))}`);
+}
+
+function flowControl(why: string): ArtifactError {
+  return new ArtifactError('ARTIFACT_FLOW_CONTROL', `the holder ignored the transfer window: ${why}`);
 }
 
 function storeFailed(err: unknown): ArtifactError {

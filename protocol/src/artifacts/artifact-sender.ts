@@ -9,7 +9,12 @@ import { type AipLogger, silentLogger } from '../logger.js';
 import type { ArtifactOffer, ArtifactRequest, ArtifactStatus } from '../messages.js';
 import { ArtifactError, artifactCode } from './artifact-error.js';
 import { sha256 } from './digest.js';
-import { type ArtifactPeerOptions, DEFAULT_CHUNK_BYTES } from './transfer-options.js';
+import {
+  type ArtifactPeerOptions,
+  DEFAULT_CHUNK_BYTES,
+  MAX_WINDOW_BYTES,
+  SEND_HIGH_WATER_BYTES,
+} from './transfer-options.js';
 
 interface Outgoing {
   digest: string;
@@ -33,6 +38,8 @@ interface Upload {
 
 /** Serving state of a transfer nobody asked about for this long is dropped. */
 const IDLE_MS = 120_000;
+/** How often a holder held back by a full connection buffer looks again. */
+const DRAIN_POLL_MS = 5;
 
 export class ArtifactSender {
   private readonly outgoing = new Map<string, Outgoing>();
@@ -96,14 +103,18 @@ export class ArtifactSender {
       this.outgoing.set(req.digest, st);
     }
     st.lastRequestAt = Date.now();
+    // Whatever credit the receiver asks for, at most MAX_WINDOW_BYTES go out beyond what it holds.
+    const window = Math.min(Math.max(0, req.window), MAX_WINDOW_BYTES);
+    const offset = Math.min(Math.max(0, req.offset), size);
     if (req.round !== st.round) {
       // A new round restarts from where the receiver stands.
       st.round = req.round;
-      st.next = Math.min(req.offset, size);
-      st.limit = req.offset + req.window;
+      st.next = offset;
+      st.limit = offset + window;
       st.emptySent = false;
     } else {
-      st.limit = Math.max(st.limit, req.offset + req.window);
+      // The receiver cannot hold more than we sent: credit counts from what it really has.
+      st.limit = Math.max(st.limit, Math.min(offset, st.next) + window);
     }
     void this.pump(st);
   }
@@ -164,6 +175,10 @@ export class ArtifactSender {
         }
         if (got < len) throw new Error(`blob ends at ${offset + got} of ${st.size} bytes`);
         if (round !== st.round || this.outgoing.get(st.digest) !== st) continue; // rewound or released meanwhile
+        // Backpressure: wait while the connection still holds unsent bytes, so a slow link
+        // holds the transfer back instead of piling chunks up in the socket's buffer.
+        await this.writable();
+        if (round !== st.round || this.outgoing.get(st.digest) !== st || !this.opts.connected()) continue;
         const chunk = data;
         this.opts.send({
           type: 'artifactChunk',
@@ -188,6 +203,14 @@ export class ArtifactSender {
       this.release(st);
     } finally {
       st.pumping = false;
+    }
+  }
+
+  private async writable(): Promise<void> {
+    const buffered = this.opts.buffered;
+    if (!buffered) return;
+    while (buffered() > SEND_HIGH_WATER_BYTES && this.opts.connected()) {
+      await new Promise((r) => setTimeout(r, DRAIN_POLL_MS));
     }
   }
 

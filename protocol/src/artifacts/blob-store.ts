@@ -18,7 +18,7 @@ import {
 import { type FileHandle, open, rename } from 'node:fs/promises';
 import path from 'node:path';
 import { ArtifactError } from './artifact-error.js';
-import { isDigest } from './digest.js';
+import { assertDigest, isDigest } from './digest.js';
 
 export interface StoredBlob {
   digest: string;
@@ -108,6 +108,7 @@ export class BlobStore {
 
   /** Starts a blob that must end up with this digest and size. */
   async begin(digest: string, size: number): Promise<PartialBlob> {
+    assertDigest(digest); // the digest is part of the temp file's name
     const file = path.join(this.tmpDir, `${digest.slice(0, 16)}-${randomBytes(6).toString('hex')}.part`);
     const fh = await open(file, 'w');
     return new PartialBlob(this, digest, size, file, fh);
@@ -151,7 +152,12 @@ export class BlobStore {
     }
     await fh.close();
     const digest = hash.digest('hex');
-    await this.install(file, digest);
+    try {
+      await this.install(file, digest);
+    } catch (err) {
+      rmSync(file, { force: true });
+      throw err;
+    }
     return { digest, size: written };
   }
 
@@ -159,7 +165,8 @@ export class BlobStore {
   async install(tempFile: string, digest: string): Promise<void> {
     const dest = this.pathOf(digest);
     const dir = path.dirname(dest);
-    mkdirSync(dir, { recursive: true });
+    // A new shard dir must itself be durable, or a crash could lose the blob renamed into it.
+    if (mkdirSync(dir, { recursive: true }) !== undefined) syncDir(path.dirname(dir));
     await rename(tempFile, dest);
     syncDir(dir);
   }
@@ -210,7 +217,12 @@ export class PartialBlob {
     await this.fh.sync();
     await this.fh.close();
     this.closed = true;
-    await this.store.install(this.file, this.digest);
+    try {
+      await this.store.install(this.file, this.digest);
+    } catch (err) {
+      rmSync(this.file, { force: true }); // never leave the temp file behind
+      throw err;
+    }
   }
 
   async abort(): Promise<void> {

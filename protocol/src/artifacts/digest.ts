@@ -1,11 +1,19 @@
 // Content addresses: the lower-case hex sha256 of a blob's bytes.
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
+import { ArtifactError } from './artifact-error.js';
 
 const DIGEST = /^[0-9a-f]{64}$/;
 
 export function isDigest(s: string): boolean {
   return DIGEST.test(s);
+}
+
+/** Throws ARTIFACT_BAD_DIGEST unless `s` is a digest: a name from the wire never becomes a path otherwise. */
+export function assertDigest(s: string): void {
+  if (!isDigest(s)) {
+    throw new ArtifactError('ARTIFACT_BAD_DIGEST', `not a sha256 digest (64 lower-case hex): ${JSON.stringify(s.slice(0, 80))}`);
+  }
 }
 
 export function sha256(data: Uint8Array): Buffer {

@@ -3,7 +3,7 @@ export { ArtifactPeer } from './artifact-peer.js';
 export { ArtifactReceiver, type ProgressListener } from './artifact-receiver.js';
 export { ArtifactSender } from './artifact-sender.js';
 export { BlobStore, PartialBlob, type StoredBlob } from './blob-store.js';
-export { hashFile, isDigest, sha256 } from './digest.js';
+export { assertDigest, hashFile, isDigest, sha256 } from './digest.js';
 export {
   type ArtifactPeerOptions,
   DEFAULT_CHUNK_BYTES,

@@ -6,6 +6,12 @@ import type { BlobStore } from './blob-store.js';
 export const DEFAULT_CHUNK_BYTES = 256 * 1024;
 export const DEFAULT_WINDOW_BYTES = 2 * 1024 * 1024;
 export const DEFAULT_MAX_BLOB_BYTES = 1024 * 1024 * 1024;
+/** The most credit a holder honours in one request, whatever the receiver asks (AIP.md §12.4). */
+export const MAX_WINDOW_BYTES = 2 * 1024 * 1024;
+/** Chunks of one transfer waiting to be written; more is a holder ignoring the window. */
+export const MAX_QUEUED_CHUNKS = 1024;
+/** The holder sends no further chunk while more than this waits unsent on the connection. */
+export const SEND_HIGH_WATER_BYTES = 1024 * 1024;
 
 export interface ArtifactPeerOptions {
   store: BlobStore;
@@ -13,6 +19,12 @@ export interface ArtifactPeerOptions {
   send(body: Body): void;
   /** Whether a connection is up now. */
   connected(): boolean;
+  /**
+   * Bytes written to the connection but not yet handed to the network (the
+   * socket's or stream's buffer). The holder waits while it is over
+   * SEND_HIGH_WATER_BYTES, so a slow link holds it back instead of memory.
+   */
+  buffered?(): number;
   /** Bytes per ArtifactChunk (default 256 KiB; must fit the frame limit). */
   chunkBytes?: number;
   /** Credit a receiver grants beyond what it holds (default 2 MiB): bounds memory in flight. */

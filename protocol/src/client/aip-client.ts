@@ -118,6 +118,10 @@ export class AipClient extends EventEmitter implements AipClientSession {
     this.link.send(body);
   }
 
+  bufferedBytes(): number {
+    return this.link.bufferedBytes();
+  }
+
   flushed(): Promise<void> {
     if (this.link.unacked === 0) return Promise.resolve();
     return this.flushWaiters.wait();

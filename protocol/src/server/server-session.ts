@@ -108,6 +108,11 @@ export class AipServerSession extends EventEmitter implements ServerSession {
     this.link.send(body);
   }
 
+  /** Bytes written to the live connection but not yet sent (backpressure for artifact chunks). */
+  bufferedBytes(): number {
+    return this.link.bufferedBytes();
+  }
+
   terminate(code: AipErrorCode, message: string): void {
     if (this.ended) return;
     this.kick(code, message);

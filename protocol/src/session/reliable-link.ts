@@ -79,6 +79,11 @@ export class ReliableLink {
     this.channel = channel;
   }
 
+  /** Unsent bytes on the attached channel (0 when none). */
+  bufferedBytes(): number {
+    return this.channel?.bufferedBytes?.() ?? 0;
+  }
+
   detach(): void {
     this.channel = undefined;
     this.clearAckTimer();

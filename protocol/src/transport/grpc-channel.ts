@@ -13,6 +13,7 @@ export class GrpcChannel implements Channel {
   private closedReason: string | undefined;
   private backlog: Uint8Array[] = [];
   private backlogHead = 0;
+  private backlogBytes = 0;
   private draining = false;
 
   constructor(
@@ -37,6 +38,7 @@ export class GrpcChannel implements Channel {
     if (this.closedReason !== undefined) return;
     if (this.draining) {
       this.backlog.push(envelopeBytes);
+      this.backlogBytes += envelopeBytes.byteLength;
       return;
     }
     if (!this.call.write(envelopeBytes as Buffer)) this.waitForDrain();
@@ -58,7 +60,9 @@ export class GrpcChannel implements Channel {
 
   private flushBacklog(): void {
     while (this.backlogHead < this.backlog.length && this.closedReason === undefined) {
-      const ok = this.call.write(this.backlog[this.backlogHead++] as Buffer);
+      const frame = this.backlog[this.backlogHead++] as Buffer;
+      this.backlogBytes -= frame.byteLength;
+      const ok = this.call.write(frame);
       if (!ok) break;
     }
     if (this.backlogHead >= this.backlog.length) {
@@ -69,6 +73,11 @@ export class GrpcChannel implements Channel {
       this.backlogHead = 0;
     }
     if (this.backlog.length > 0 && this.closedReason === undefined) this.waitForDrain();
+  }
+
+  bufferedBytes(): number {
+    // Frames waiting here for 'drain', plus what grpc-js buffered but has not sent.
+    return this.backlogBytes + this.call.writableLength;
   }
 
   close(): void {

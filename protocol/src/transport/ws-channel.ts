@@ -41,6 +41,11 @@ export class WsChannel implements Channel {
     this.socket.send(envelopeBytes, { binary: true });
   }
 
+  bufferedBytes(): number {
+    // ws counts both its own queue and the TCP socket's unflushed writes.
+    return this.socket.bufferedAmount;
+  }
+
   /**
    * Batches every frame sent in this tick into one write (one syscall, one
    * TCP segment when small) by corking the TCP socket until the next tick.
