@@ -2,7 +2,6 @@
 // dir (a digest fetched once serves every later task on this device), inputs
 // fetched into it and copied into the work dir before a task starts, outputs
 // imported into it and uploaded before the task's Result is sent.
-import { chownSync, copyFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import {
   ArtifactError,
@@ -17,6 +16,7 @@ import {
 } from '@orrery/protocol/client';
 import type { Logger } from 'pino';
 import { trimCache } from './cache-trim.js';
+import { placeFile } from './place-file.js';
 import { insideWorkDir, resolveOutputFile } from './resolve-output.js';
 
 export interface AgentArtifactOptions {
@@ -97,7 +97,7 @@ export class AgentArtifacts {
     const total = inputs.reduce((n, i) => n + i.size, 0);
     let before = 0;
     for (const input of inputs) {
-      const dest = insideWorkDir(cwd, input.path);
+      insideWorkDir(cwd, input.path);
       if (!this.cache.has(input.digest)) {
         this.transfers++;
         report(total ? before / total : 0, `fetching artifact ${input.source} (${fmt(input.size)})`);
@@ -117,10 +117,8 @@ export class AgentArtifacts {
         note(`artifact ${input.source} from the local cache (sha256 ${input.digest}) -> ${input.path}`);
       }
       before += input.size;
-      const created = mkdirSync(path.dirname(dest), { recursive: true });
       // A copy, not a link: the task may change its file without touching the cache.
-      copyFileSync(this.cache.pathOf(input.digest), dest);
-      if (this.owner) this.giveToTask(cwd, created, dest);
+      await placeFile(this.cache.pathOf(input.digest), cwd, input.path, this.owner);
     }
     report(-1, `${inputs.length} artifact input(s) in place`);
   }
@@ -159,17 +157,6 @@ export class AgentArtifacts {
 
   close(): void {
     this.peer?.close();
-  }
-
-  /** With runAs: the placed file, and the folders made for it, belong to the task's account. */
-  private giveToTask(cwd: string, firstCreated: string | undefined, file: string): void {
-    const { uid, gid } = this.owner as { uid: number; gid: number };
-    chownSync(file, uid, gid);
-    if (!firstCreated) return;
-    for (let d = path.dirname(file); d.startsWith(firstCreated) && d.startsWith(cwd); d = path.dirname(d)) {
-      chownSync(d, uid, gid);
-      if (d === firstCreated) break;
-    }
   }
 
   private requirePeer(): ArtifactPeer {

@@ -25,11 +25,16 @@ export function defaultWorkDir(workRoot: string, ref: TaskRef): string {
 }
 
 /**
- * Creates `dir` (and parents); with runAs, the attempt's own directories
- * (from `base` down) are handed to that account so the task can write there.
+ * Creates `dir` (and parents), still owned by the agent: artifact inputs are
+ * placed before giveWorkDir hands it to the task's account, so no process of
+ * that account can plant links in it first.
  */
-export function makeWorkDir(dir: string, base: string, runAs: RunAs | undefined): void {
+export function makeWorkDir(dir: string): void {
   mkdirSync(dir, { recursive: true });
+}
+
+/** With runAs, the attempt's own directories (from `base` down) go to that account so the task can write there. */
+export function giveWorkDir(dir: string, base: string, runAs: RunAs | undefined): void {
   if (!runAs) return;
   for (let d = dir; d.startsWith(base); d = path.dirname(d)) {
     chownSync(d, runAs.uid, runAs.gid);

@@ -7,7 +7,7 @@ import path from 'node:path';
 import type { Assign, Result, ResultOutcome, TaskRef } from '@orrery/protocol/client';
 import type { ProgressUpdate } from '../progress-marker.js';
 import { extractOutputs, type OutputValues, trimTrailingNewline } from '../task-outputs.js';
-import { buildAttemptEnv, defaultWorkDir, makeWorkDir } from './attempt-env.js';
+import { buildAttemptEnv, defaultWorkDir, giveWorkDir, makeWorkDir } from './attempt-env.js';
 import type { AttemptHooks, ExecutorSettings, RunningAttempt } from './types.js';
 
 export interface AttemptIo {
@@ -92,7 +92,7 @@ class RunnerAttempt implements RunningAttempt, AttemptIo {
   private async run(work: Work): Promise<Result> {
     let end: WorkEnd;
     try {
-      makeWorkDir(this.cwd, this.base, this.settings.runAs);
+      makeWorkDir(this.cwd);
     } catch (err) {
       return this.cleanUp(this.finish({ error: `AGENT_EXECUTOR_FAILED: ${(err as Error).message}` }));
     }
@@ -101,6 +101,12 @@ class RunnerAttempt implements RunningAttempt, AttemptIo {
       await this.hooks.prepare?.(this.cwd);
     } catch (err) {
       return this.cleanUp(this.finish({ error: (err as Error).message }));
+    }
+    try {
+      // Only now, with the inputs in place, does the task's account get the dir.
+      giveWorkDir(this.cwd, this.base, this.settings.runAs);
+    } catch (err) {
+      return this.cleanUp(this.finish({ error: `AGENT_EXECUTOR_FAILED: ${(err as Error).message}` }));
     }
     try {
       end = this.stop ? {} : await work(this);

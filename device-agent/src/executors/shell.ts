@@ -9,7 +9,7 @@ import { groupAlive, killTree } from '../process-tree.js';
 import { parseProgressLines } from '../progress-marker.js';
 import { type CommandPolicy, notAllowed } from '../safety/policy.js';
 import { extractOutputs, trimTrailingNewline } from '../task-outputs.js';
-import { buildAttemptEnv, defaultWorkDir, makeWorkDir } from './attempt-env.js';
+import { buildAttemptEnv, defaultWorkDir, giveWorkDir, makeWorkDir } from './attempt-env.js';
 import type { AssignProblem, AttemptHooks, RunAs, RunningAttempt, TaskExecutor } from './types.js';
 
 export { inputEnvName } from './attempt-env.js';
@@ -136,7 +136,7 @@ class ShellAttempt implements RunningAttempt {
     this.ownsCwd = !(spec.cwd && path.isAbsolute(spec.cwd)) && !limits.keepWorkDirs;
     this.cwd = spec.cwd ? path.resolve(base, spec.cwd) : base;
     try {
-      makeWorkDir(this.cwd, base, limits.runAs);
+      makeWorkDir(this.cwd);
     } catch (err) {
       this.finish({ exitCode: -1, signal: '', error: `AGENT_SPAWN_FAILED: ${(err as Error).message}` });
       return;
@@ -163,6 +163,8 @@ class ShellAttempt implements RunningAttempt {
 
   private startSafely(base: string): void {
     try {
+      // Artifact inputs are in place: only now does the task's account get the dir.
+      giveWorkDir(this.cwd, base, this.limits.runAs);
       this.start(base);
     } catch (err) {
       this.finish({ exitCode: -1, signal: '', error: `AGENT_SPAWN_FAILED: ${(err as Error).message}` });
