@@ -3,7 +3,7 @@
 // attempt is in the journal before its process starts, so a crash at any
 // point leads to exactly one Result per attempt (possibly INTERRUPTED).
 import { createHash } from 'node:crypto';
-import { mkdirSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {
@@ -47,6 +47,7 @@ import { DEFAULT_KILL_GRACE_MS, DEFAULT_MAX_CAPTURE_BYTES, DEFAULT_MAX_FORWARD_B
 import type { AttemptHooks, RunAs, RunningAttempt } from './executors/types.js';
 import { resolveRunAs } from './safety/run-as.js';
 import { scrubbedEnv } from './safety/task-env.js';
+import { prepareWorkRoot } from './safety/work-root.js';
 import { attemptKey, outboxKeyOf } from './task-keys.js';
 import { AGENT_VERSION } from './version.js';
 
@@ -125,7 +126,7 @@ export class DeviceAgent {
     // Nothing runs yet, so leftover work dirs belong to dead attempts.
     // (A configured workDir is the user's: nothing there is removed wholesale.)
     if (!this.opts.executor?.keepWorkDirs && !this.opts.workDir) rmSync(workRoot, { recursive: true, force: true });
-    if (runAs) mkdirSync(workRoot, { recursive: true, mode: 0o711 });
+    if (runAs) prepareWorkRoot(workRoot);
     this.finished = new FinishedAttempts(this.outbox, this.opts.rememberFinished ?? 1024);
     this.artifacts = new AgentArtifacts(this.dataDir, this.logger.child({ component: 'artifacts' }), {
       ...this.opts.artifacts,
@@ -366,7 +367,7 @@ export class DeviceAgent {
     }
     const kind = a.executor?.kind || 'shell';
     const executor = this.executors.get(kind);
-    const problem = executor ? executor.check(a) : this.executors.unavailable(kind);
+    const problem = executor ? this.executors.check(executor, a) : this.executors.unavailable(kind);
     if (problem) {
       this.reject(a, problem.code, problem.message);
       return;

@@ -2,7 +2,7 @@
 // captured stdout, from a file in the work dir, from a field of stdout
 // parsed as JSON, or (http) from the response status and headers. Outputs are all-or-nothing: a missing or oversized value
 // fails the attempt with a message naming the output, never a silent cut.
-import { openSync, readSync, closeSync, fstatSync } from 'node:fs';
+import { closeSync, constants as fsConstants, fstatSync, openSync, readlinkSync, readSync, realpathSync } from 'node:fs';
 import path from 'node:path';
 import type { OutputSpec } from '@orrery/protocol/client';
 
@@ -38,18 +38,49 @@ export function trimTrailingNewline(s: string): string {
   return s;
 }
 
-function readCapped(file: string, maxBytes: number): string {
-  const fd = openSync(file, 'r');
+/** `rel` is relative and stays inside its root by name (no absolute path, no `..`). */
+export function isConfinedRelative(rel: string): boolean {
+  if (rel === '' || path.isAbsolute(rel) || path.win32.isAbsolute(rel)) return false;
+  return !rel.split(/[\\/]/).includes('..');
+}
+
+/** `p` is `root` or below it (both resolved). */
+export function isInside(root: string, p: string): boolean {
+  const rel = path.relative(root, p);
+  return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
+}
+
+const O_NOFOLLOW = fsConstants.O_NOFOLLOW ?? 0;
+const O_NONBLOCK = fsConstants.O_NONBLOCK ?? 0;
+
+/**
+ * Reads `rel` under `root` for an output: only a regular file whose real path
+ * is inside the root (a symlink out of it, a FIFO or a device is refused),
+ * opened without following a last-component symlink and without blocking,
+ * and at most `maxBytes`. The agent may be root while the task is not.
+ */
+export function readConfinedFile(root: string, rel: string, maxBytes: number): string {
+  if (!isConfinedRelative(rel)) throw new Error(`path ${rel} must be relative to the work dir, without '..'`);
+  const realRoot = realpathSync(root);
+  const real = realpathSync(path.resolve(realRoot, rel));
+  if (!isInside(realRoot, real)) throw new Error(`${rel} resolves outside the work dir (${real})`);
+  const fd = openSync(real, fsConstants.O_RDONLY | O_NOFOLLOW | O_NONBLOCK);
   try {
-    const size = fstatSync(fd).size;
-    if (size > maxBytes) throw new Error(`file is ${size} bytes, over the ${maxBytes}-byte output limit`);
-    const buf = Buffer.alloc(size);
+    if (!fstatSync(fd).isFile()) throw new Error(`${rel} is not a regular file`);
+    // A directory swapped for a symlink between the check and the open still shows here.
+    if (process.platform === 'linux') {
+      const opened = readlinkSync(`/proc/self/fd/${fd}`);
+      if (!isInside(realRoot, opened)) throw new Error(`${rel} resolves outside the work dir (${opened})`);
+    }
+    // Read up to one byte past the cap rather than trusting st_size (the file may grow).
+    const buf = Buffer.alloc(maxBytes + 1);
     let off = 0;
-    while (off < size) {
-      const n = readSync(fd, buf, off, size - off, off);
+    while (off < buf.length) {
+      const n = readSync(fd, buf, off, buf.length - off, null);
       if (n === 0) break;
       off += n;
     }
+    if (off > maxBytes) throw new Error(`file is over the ${maxBytes}-byte output limit`);
     return buf.subarray(0, off).toString('utf8');
   } finally {
     closeSync(fd);
@@ -94,12 +125,16 @@ export function extractOutputs(specs: readonly OutputSpec[], ctx: OutputContext)
       }
       case 'file': {
         if (!spec.path) return { ok: false, error: `output '${name}': source 'file' needs a path` };
-        const file = path.resolve(ctx.cwd, spec.path);
         try {
-          outputs[name] = readCapped(file, ctx.maxBytes);
+          outputs[name] = readConfinedFile(ctx.cwd, spec.path, ctx.maxBytes);
         } catch (err) {
           const e = err as NodeJS.ErrnoException;
-          const why = e.code === 'ENOENT' ? `file ${spec.path} does not exist` : e.message;
+          const why =
+            e.code === 'ENOENT'
+              ? `file ${spec.path} does not exist`
+              : e.code === 'ELOOP'
+                ? `${spec.path} is a symlink (not followed)`
+                : e.message;
           return { ok: false, error: `output '${name}': ${why}` };
         }
         break;

@@ -69,7 +69,7 @@ maxOutputBytes: 4096
       expect(issues).toEqual([
         'allow.executors.1: expected one of shell, http, mcp, adb, got string "teleport"',
         'allow.shell: expected a list, got string "make *"',
-        'allow.hosts: unknown key; known keys: executors, shell, http, mcp, adb',
+        'allow.hosts: unknown key; known keys: executors, shell, http, mcp, adb, env',
         'runAs.uid: must be at least 0, got -1',
         'maxLogBytes: must be at least 1024, got 10',
       ]);
@@ -101,6 +101,8 @@ maxOutputBytes: 4096
         'pwd',
         '--allow-mcp',
         'node *',
+        '--allow-env',
+        'LANG',
         '--run-as',
         'bob',
         '--max-log-bytes',
@@ -109,7 +111,7 @@ maxOutputBytes: 4096
       { from: 'user' },
     );
     expect(executionFlagsAsConfig(cmd.opts<ExecutionFlags>())).toEqual({
-      allow: { executors: ['shell', 'mcp'], shell: ['ls', 'pwd'], mcp: ['node *'] },
+      allow: { executors: ['shell', 'mcp'], shell: ['ls', 'pwd'], mcp: ['node *'], env: ['LANG'] },
       runAs: { user: 'bob' },
       maxLogBytes: 4096,
     });

@@ -42,19 +42,19 @@ afterEach(() => tmp.cleanup());
 
 describe('adb executor', () => {
   it('pushes, runs a shell command and pulls, all with -s <serial>; pulled files become file outputs', async () => {
-    const input = path.join(tmp.dir, 'in.txt');
-    writeFileSync(input, 'hello phone');
+    // Local files are the work dir's: here the input file the agent writes for input `text`.
     attach({ 'emu-5554': 'device', R58M: 'device' });
     const rec = recordHooks();
     const a = makeKindAssign(
       'adb',
       {
         serial: 'R58M',
-        push: [{ local: input, remote: '/sdcard/in.txt' }],
+        push: [{ local: '.orrery/inputs/text', remote: '/sdcard/in.txt' }],
         shell: 'tr a-z A-Z < sdcard/in.txt > sdcard/out.txt && echo converted',
         pull: { remote: '/sdcard/out.txt', local: 'results/out.txt' },
       },
       {
+        inputs: { text: 'hello phone' },
         outputs: [
           { name: 'said', source: 'stdout', path: '' },
           { name: 'result', source: 'file', path: 'results/out.txt' },
@@ -138,10 +138,10 @@ describe('adb executor', () => {
       ex.check(makeKindAssign('adb', { shell: 'getprop ro.product.model', pull: { remote: '/sdcard/a', local: 'a' } })),
     ).toBeUndefined();
     const refused = ex.check(
-      makeKindAssign('adb', { shell: 'getprop x', push: { local: '/etc/passwd', remote: '/sdcard/p' } }),
+      makeKindAssign('adb', { shell: 'getprop x', push: { local: 'passwd', remote: '/sdcard/p' } }),
     );
     expect(refused?.code).toBe('COMMAND_NOT_ALLOWED');
-    expect(refused?.message).toContain('adb operation "push /etc/passwd /sdcard/p" is not allowed on this device');
+    expect(refused?.message).toContain('adb operation "push passwd /sdcard/p" is not allowed on this device');
     expect(refused?.message).toContain('allow.adb');
     expect(executor().check(makeKindAssign('adb', { serial: 'x' }))).toEqual({
       code: 'BAD_ASSIGN',

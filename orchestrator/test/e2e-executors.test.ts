@@ -170,16 +170,16 @@ describe('executors on real agents', () => {
   });
 
   it('adb: pushes, runs and pulls on the attached device through the agent that has adb', async () => {
-    const apk = join(work, 'app.txt');
-    writeFileSync(apk, 'fake apk contents');
     const c = await submit({
       name: 'adb-e2e',
       tasks: {
         phone: {
+          // adb's local files are the work dir's: here the file the agent writes for input `app`.
+          inputs: { app: 'fake apk contents' },
           executor: {
             kind: 'adb',
             args: {
-              push: { local: apk, remote: '/data/local/tmp/app.txt' },
+              push: { local: '.orrery/inputs/app', remote: '/data/local/tmp/app.txt' },
               shell: 'wc -c < data/local/tmp/app.txt > sdcard/size.txt && echo installed',
               pull: { remote: '/sdcard/size.txt', local: 'size.txt' },
             },

@@ -177,6 +177,51 @@ tasks:
     ]);
   });
 
+  it('refuses file outputs and adb local paths outside the work dir (GRAPH_SCHEMA at the path)', () => {
+    expect(
+      issuesOf(
+        one({
+          run: 'true',
+          outputs: {
+            a: { file: '/var/lib/orrery/credentials.json' },
+            b: { file: 'x/../../etc/shadow' },
+            c: { file: 'out/ok.txt' },
+          },
+        }),
+      ),
+    ).toEqual([
+      {
+        code: 'GRAPH_SCHEMA',
+        path: '/tasks/x/outputs/a/file',
+        message: 'output a: file "/var/lib/orrery/credentials.json" must be relative to the work dir',
+      },
+      {
+        code: 'GRAPH_SCHEMA',
+        path: '/tasks/x/outputs/b/file',
+        message: 'output b: file "x/../../etc/shadow" must stay inside the work dir (no ..)',
+      },
+    ]);
+    const adb = {
+      kind: 'adb',
+      args: {
+        push: { local: '/etc/shadow', remote: '/sdcard/x' },
+        pull: [{ remote: '/sdcard/y', local: 'results/../../../etc/ld.so.preload' }],
+      },
+    };
+    expect(issuesOf(one({ executor: adb }))).toEqual([
+      {
+        code: 'GRAPH_SCHEMA',
+        path: '/tasks/x/executor/args/push/local',
+        message: 'adb push local path "/etc/shadow" must be relative to the work dir',
+      },
+      {
+        code: 'GRAPH_SCHEMA',
+        path: '/tasks/x/executor/args/pull/0/local',
+        message: 'adb pull local path "results/../../../etc/ld.so.preload" must stay inside the work dir (no ..)',
+      },
+    ]);
+  });
+
   it('gives the line of a bad arg in YAML', () => {
     try {
       parseGraph(

@@ -3,10 +3,11 @@
 // files back, in that order, all with `adb -s <serial>`. Without a serial the
 // only attached device is used. The shell command's stdout is the attempt's
 // stdout; pulled files land in the work dir, where `file` outputs read them.
-import { mkdirSync } from 'node:fs';
+import { lchownSync, lstatSync, mkdirSync, realpathSync } from 'node:fs';
 import path from 'node:path';
 import type { Assign } from '@orrery/protocol/client';
 import { type CommandPolicy, notAllowed } from '../safety/policy.js';
+import { isConfinedRelative, isInside } from '../task-outputs.js';
 import { type Args, ArgsError, onlyKeys, optStr, parseArgsJson, str } from './args.js';
 import { type AttemptIo, startAttempt, type WorkEnd } from './attempt-runner.js';
 import { spawnInGroup } from './group-process.js';
@@ -33,7 +34,11 @@ function transfers(args: Args, key: 'push' | 'pull'): FileTransfer[] {
     if (typeof item !== 'object' || item === null || Array.isArray(item))
       throw new ArgsError(`${where} must be { local, remote }`);
     onlyKeys(item as Args, ['local', 'remote'], where);
-    return { local: str(item as Args, 'local', where), remote: str(item as Args, 'remote', where) };
+    const local = str(item as Args, 'local', where);
+    // The agent may be root: local files are the work dir's, never the host's.
+    if (!isConfinedRelative(local))
+      throw new ArgsError(`${where}.local must be a path relative to the work dir, without '..' (got ${local})`);
+    return { local, remote: str(item as Args, 'remote', where) };
   });
 }
 
@@ -117,7 +122,13 @@ export class AdbExecutor implements TaskExecutor {
     if (!('serial' in picked)) return picked;
     const serial = picked.serial;
     for (const t of args.push) {
-      const end = await this.adb(io, ['-s', serial, 'push', path.resolve(io.cwd, t.local), t.remote], false);
+      let local: string;
+      try {
+        local = pushSource(io.cwd, t.local);
+      } catch (err) {
+        return { error: `ADB_PUSH_FAILED: ${t.local} -> ${t.remote}: ${(err as Error).message}` };
+      }
+      const end = await this.adb(io, ['-s', serial, 'push', local, t.remote], false);
       if (end.error) return { ...end, error: `ADB_PUSH_FAILED: ${t.local} -> ${t.remote}: ${end.error}` };
     }
     if (args.shell !== undefined) {
@@ -125,8 +136,12 @@ export class AdbExecutor implements TaskExecutor {
       if (end.error) return end;
     }
     for (const t of args.pull) {
-      const local = path.resolve(io.cwd, t.local);
-      mkdirSync(path.dirname(local), { recursive: true });
+      let local: string;
+      try {
+        local = pullTarget(io.cwd, t.local, io.settings.runAs);
+      } catch (err) {
+        return { error: `ADB_PULL_FAILED: ${t.remote} -> ${t.local}: ${(err as Error).message}` };
+      }
       const end = await this.adb(io, ['-s', serial, 'pull', t.remote, local], false);
       if (end.error) return { ...end, error: `ADB_PULL_FAILED: ${t.remote} -> ${t.local}: ${end.error}` };
     }
@@ -166,8 +181,9 @@ export class AdbExecutor implements TaskExecutor {
   private async adb(io: AttemptIo, argv: string[], capture: boolean, sink?: (d: Buffer) => void): Promise<WorkEnd> {
     if (io.signal.aborted) return {};
     io.note(`$ adb ${argv.join(' ')}`);
-    // adb talks to its per-user server (and USB): it runs as the agent's account, not runAs.
-    const proc = spawnInGroup(io, this.adbPath, argv, { cwd: io.cwd, env: io.env(), runAs: false });
+    // As the task's account (runAs), with the agent's scrubbed env: the spec's env
+    // (LD_PRELOAD...) is for the task's own processes, not for a binary the agent runs.
+    const proc = spawnInGroup(io, this.adbPath, argv, { cwd: io.cwd, env: adbEnv(io) });
     proc.child.stdout?.on('data', (d: Buffer) => (sink ? sink(d) : io.stdout(d, capture)));
     let stderrTail = '';
     proc.child.stderr?.on('data', (d: Buffer) => {
@@ -182,6 +198,56 @@ export class AdbExecutor implements TaskExecutor {
     const said = sink || !capture ? lastLine(stderrTail) : '';
     return { error: said ? `${how}: ${said}` : how, exitCode: end.code ?? -1 };
   }
+}
+
+/** The agent's scrubbed env, with the task account's identity when runAs is set. */
+function adbEnv(io: AttemptIo): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...io.settings.baseEnv };
+  const runAs = io.settings.runAs;
+  if (runAs?.user) env.USER = env.LOGNAME = runAs.user;
+  if (runAs?.home) env.HOME = runAs.home;
+  return env;
+}
+
+/** A file to push: its real path must be inside the work dir (no symlink out). */
+function pushSource(cwd: string, rel: string): string {
+  const root = realpathSync(cwd);
+  let real: string;
+  try {
+    real = realpathSync(path.resolve(root, rel));
+  } catch (err) {
+    // adb says what is missing, in its words.
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return path.resolve(root, rel);
+    throw err;
+  }
+  if (!isInside(root, real)) throw new Error(`${rel} resolves outside the work dir (${real})`);
+  return real;
+}
+
+/**
+ * Where a pulled file goes: missing parent dirs are created one by one (owned
+ * by the task's account), and no existing component may be a symlink.
+ */
+function pullTarget(cwd: string, rel: string, runAs: ExecutorSettings['runAs']): string {
+  const root = realpathSync(cwd);
+  const parts = path.normalize(rel).split(path.sep).filter((p) => p !== '' && p !== '.');
+  let cur = root;
+  for (const [i, part] of parts.entries()) {
+    cur = path.join(cur, part);
+    let st: ReturnType<typeof lstatSync> | undefined;
+    try {
+      st = lstatSync(cur);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    }
+    if (st?.isSymbolicLink()) throw new Error(`${rel}: ${path.relative(root, cur)} is a symlink (not followed)`);
+    const last = i === parts.length - 1;
+    if (!last && !st) {
+      mkdirSync(cur);
+      if (runAs) lchownSync(cur, runAs.uid, runAs.gid);
+    } else if (!last && !st!.isDirectory()) throw new Error(`${rel}: ${path.relative(root, cur)} is not a directory`);
+  }
+  return cur;
 }
 
 function lastLine(text: string): string {

@@ -1,9 +1,10 @@
 // The per-attempt working directory and environment every executor that
 // starts a process gives it: the (scrubbed) base env, the spec's env, the
 // resolved inputs (as env vars and files) and the attempt's identity.
-import { chownSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, lchownSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Assign, TaskRef } from '@orrery/protocol/client';
+import { isInside } from '../task-outputs.js';
 import type { RunAs } from './types.js';
 
 /** Inputs longer than this go only to files: Linux refuses env strings over 128 KiB. */
@@ -24,20 +25,53 @@ export function defaultWorkDir(workRoot: string, ref: TaskRef): string {
   return path.join(workRoot, safeSegment(ref.constellationId), safeSegment(ref.taskId), String(ref.attempt));
 }
 
-/**
- * Creates `dir` (and parents), still owned by the agent: artifact inputs are
- * placed before giveWorkDir hands it to the task's account, so no process of
- * that account can plant links in it first.
- */
-export function makeWorkDir(dir: string): void {
-  mkdirSync(dir, { recursive: true });
+/** Where input files go, under the attempt's base dir. */
+export function inputsDir(base: string): string {
+  return path.join(base, '.orrery', 'inputs');
 }
 
-/** With runAs, the attempt's own directories (from `base` down) go to that account so the task can write there. */
+/**
+ * Creates `dir` (and parents) and writes the attempt's input files, still
+ * owned by the agent: artifact inputs are placed too before giveWorkDir hands
+ * it to the task's account, so no process of that account can plant links in
+ * it first. With runAs, `dir` (the task's cwd) must stay inside `base`: the
+ * agent never hands over, or reads outputs from, a directory elsewhere.
+ */
+export function makeWorkDir(
+  dir: string,
+  base: string,
+  runAs: RunAs | undefined,
+  inputs: Record<string, string> | undefined = undefined,
+): void {
+  if (runAs && !isInside(base, dir)) {
+    throw new Error(
+      `AGENT_CWD_OUTSIDE_WORK_DIR: cwd ${dir} is outside the attempt's work dir; with runAs a task's cwd must be relative, without '..'`,
+    );
+  }
+  mkdirSync(dir, { recursive: true });
+  const entries = Object.entries(inputs ?? {});
+  if (entries.length === 0) return;
+  const idir = inputsDir(base);
+  // Not recursive: a fresh attempt has neither, and an existing one is not trusted.
+  mkdirSync(path.dirname(idir));
+  mkdirSync(idir);
+  for (const [name, value] of entries) writeFileSync(path.join(idir, safeSegment(name)), value, { flag: 'wx' });
+}
+
+/**
+ * With runAs, the attempt's own directories (from `base` down) and its input
+ * files go to that account so the task can write there (lchown: nothing followed).
+ */
 export function giveWorkDir(dir: string, base: string, runAs: RunAs | undefined): void {
   if (!runAs) return;
+  const idir = inputsDir(base);
+  if (existsSync(idir)) {
+    for (const p of [path.dirname(idir), idir, ...readdirSync(idir).map((f) => path.join(idir, f))]) {
+      lchownSync(p, runAs.uid, runAs.gid);
+    }
+  }
   for (let d = dir; d.startsWith(base); d = path.dirname(d)) {
-    chownSync(d, runAs.uid, runAs.gid);
+    lchownSync(d, runAs.uid, runAs.gid);
     if (d === base) break;
   }
 }
@@ -60,18 +94,9 @@ export function buildAttemptEnv(assign: Assign, opts: AttemptEnvOptions): NodeJS
   }
   const inputs = Object.entries(assign.inputs ?? {});
   if (inputs.length > 0) {
-    // Inputs also go to files, so values too large for the environment still arrive.
-    const dir = path.join(opts.base, '.orrery', 'inputs');
-    mkdirSync(dir, { recursive: true });
-    if (opts.runAs) {
-      chownSync(path.dirname(dir), opts.runAs.uid, opts.runAs.gid);
-      chownSync(dir, opts.runAs.uid, opts.runAs.gid);
-    }
-    env.ORRERY_INPUTS_DIR = dir;
+    // Inputs also went to files (makeWorkDir), so values too large for the environment still arrive.
+    env.ORRERY_INPUTS_DIR = inputsDir(opts.base);
     for (const [name, value] of inputs) {
-      const file = path.join(dir, safeSegment(name));
-      writeFileSync(file, value);
-      if (opts.runAs) chownSync(file, opts.runAs.uid, opts.runAs.gid);
       if (Buffer.byteLength(value) <= MAX_ENV_INPUT_BYTES) env[inputEnvName(name)] = value;
       else opts.note(`input '${name}' is too large for the environment; read it from $ORRERY_INPUTS_DIR`);
     }

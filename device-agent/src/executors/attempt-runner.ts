@@ -92,7 +92,7 @@ class RunnerAttempt implements RunningAttempt, AttemptIo {
   private async run(work: Work): Promise<Result> {
     let end: WorkEnd;
     try {
-      makeWorkDir(this.cwd);
+      makeWorkDir(this.cwd, this.base, this.settings.runAs, this.assign.inputs);
     } catch (err) {
       return this.cleanUp(this.finish({ error: `AGENT_EXECUTOR_FAILED: ${(err as Error).message}` }));
     }

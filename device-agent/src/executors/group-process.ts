@@ -53,7 +53,25 @@ export function spawnInGroup(io: AttemptIo, command: string, args: string[], opt
         resolve({ code: null, signal: null, error: err.message });
       }
     });
-    child.on('close', (code, signal) => {
+    let settled = false;
+    let safety: NodeJS.Timeout | undefined;
+    // A process that escaped the group (setsid) may hold our pipes open for
+    // ever, so `close` never comes: after `exit` and a grace period the pipes
+    // are dropped and the process counts as closed (as shell tasks do).
+    child.on('exit', () => {
+      const pid = child.pid;
+      if (pid !== undefined && !win && groupAlive(pid)) killGroup();
+      safety = setTimeout(() => {
+        child.stdin?.destroy();
+        child.stdout?.destroy();
+        child.stderr?.destroy();
+        onClose(child.exitCode, child.signalCode);
+      }, io.settings.killGraceMs + 2_000);
+    });
+    const onClose = (code: number | null, signal: NodeJS.Signals | null): void => {
+      if (settled) return;
+      settled = true;
+      if (safety) clearTimeout(safety);
       io.signal.removeEventListener('abort', onAbort);
       const pid = child.pid;
       // Leftovers in the group die with it, as for shell tasks.
@@ -61,7 +79,8 @@ export function spawnInGroup(io: AttemptIo, command: string, args: string[], opt
       const end = { code, signal, ...(startError ? { error: startError } : {}) };
       if (kill) void kill.done.then(() => resolve(end));
       else resolve(end);
-    });
+    };
+    child.on('close', onClose);
   });
   if (child.pid !== undefined) io.spawned(child.pid);
   return { child, closed, kill: killGroup };

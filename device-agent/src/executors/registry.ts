@@ -4,11 +4,20 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { AgentError } from '../errors.js';
-import { type AllowSettings, compilePattern, executorNotAllowed, KNOWN_EXECUTORS, policyFor } from '../safety/policy.js';
+import {
+  type AllowSettings,
+  compilePattern,
+  envProblem,
+  executorNotAllowed,
+  KNOWN_EXECUTORS,
+  policyFor,
+} from '../safety/policy.js';
 import { AdbExecutor } from './adb.js';
 import { HttpExecutor } from './http.js';
-import { McpExecutor } from './mcp.js';
+import { McpExecutor, parseMcpArgs } from './mcp.js';
+import { parseArgsJson } from './args.js';
 import { ShellExecutor } from './shell.js';
+import type { Assign } from '@orrery/protocol/client';
 import type { AssignProblem, ExecutorSettings, TaskExecutor } from './types.js';
 
 export { KNOWN_EXECUTORS };
@@ -40,10 +49,12 @@ export class ExecutorRegistry {
   /** Kinds this agent could run but the allowlist leaves out. */
   private readonly disabled = new Set<string>();
   readonly adbPath: string | undefined;
+  private readonly allow: AllowSettings | undefined;
 
   constructor(opts: RegistryOptions) {
     const allow = opts.allow;
-    for (const kind of ['shell', 'http', 'mcp', 'adb'] as const) {
+    this.allow = opts.allow;
+    for (const kind of ['shell', 'http', 'mcp', 'adb', 'env'] as const) {
       for (const p of allow?.[kind] ?? []) {
         try {
           compilePattern(p);
@@ -86,6 +97,16 @@ export class ExecutorRegistry {
 
   get(kind: string): TaskExecutor | undefined {
     return this.enabled.get(kind);
+  }
+
+  /** Why `a` cannot run here, executor checks first, then the env it sets (allow.env). */
+  check(executor: TaskExecutor, a: Assign): AssignProblem | undefined {
+    const problem = executor.check(a);
+    if (problem) return problem;
+    const kind = executor.kind as 'shell' | 'http' | 'mcp' | 'adb';
+    const names = Object.keys(a.executor?.env ?? {});
+    if (kind === 'mcp') names.push(...Object.keys(parseMcpArgs(parseArgsJson(a)).server.env ?? {}));
+    return envProblem(this.allow, kind, names);
   }
 
   /** Why `kind` cannot run here (it is not enabled). */

@@ -136,7 +136,7 @@ class ShellAttempt implements RunningAttempt {
     this.ownsCwd = !(spec.cwd && path.isAbsolute(spec.cwd)) && !limits.keepWorkDirs;
     this.cwd = spec.cwd ? path.resolve(base, spec.cwd) : base;
     try {
-      makeWorkDir(this.cwd);
+      makeWorkDir(this.cwd, base, limits.runAs, assign.inputs);
     } catch (err) {
       this.finish({ exitCode: -1, signal: '', error: `AGENT_SPAWN_FAILED: ${(err as Error).message}` });
       return;

@@ -25,6 +25,10 @@ export const EXECUTION_CONFIG_SHAPE = {
         list(str()),
         'patterns every adb operation ("shell <cmd>", "push <local> <remote>", "pull <remote> <local>") must match',
       ),
+      env: f(
+        list(str()),
+        'env variable names a task may set where its kind has an allowlist (LD_*, DYLD_*, NODE_OPTIONS, PATH only by exact name)',
+      ),
     }),
     'allowlist of executors and commands (absent list = anything)',
   ),
@@ -90,6 +94,7 @@ export function addExecutionOptions(cmd: Command): Command {
     .option('--allow-http <host>', 'allow http requests to hosts matching this pattern (repeatable)', collect)
     .option('--allow-mcp <pattern>', 'allow MCP servers whose command line matches (repeatable)', collect)
     .option('--allow-adb <pattern>', 'allow adb operations matching (repeatable)', collect)
+    .option('--allow-env <name>', 'allow tasks to set this env variable (pattern; repeatable) where an allowlist applies', collect)
     .option('--run-as <user>', 'run tasks as this account (name, uid or uid:gid; agent must be root)', parseRunAs)
     .option('--work-dir <dir>', 'root of per-task work dirs')
     .option('--adb <path>', 'adb binary (default: adb on PATH)')
@@ -106,6 +111,7 @@ export interface ExecutionFlags {
   allowHttp?: string[];
   allowMcp?: string[];
   allowAdb?: string[];
+  allowEnv?: string[];
   runAs?: RunAsSetting;
   workDir?: string;
   adb?: string;
@@ -124,6 +130,7 @@ export function executionFlagsAsConfig(flags: ExecutionFlags): ExecutionSettings
   if (flags.allowHttp) allow.http = flags.allowHttp;
   if (flags.allowMcp) allow.mcp = flags.allowMcp;
   if (flags.allowAdb) allow.adb = flags.allowAdb;
+  if (flags.allowEnv) allow.env = flags.allowEnv;
   return {
     ...(Object.keys(allow).length > 0 ? { allow } : {}),
     ...(flags.runAs ? { runAs: flags.runAs } : {}),

@@ -26,6 +26,12 @@ export interface AllowSettings {
   mcp?: string[];
   /** adb: patterns over each operation: `shell <command>`, `push <local> <remote>`, `pull <remote> <local>`. */
   adb?: string[];
+  /**
+   * Environment variable names (patterns) an Assign's env may set where the
+   * kind has a command allowlist. LD_*, DYLD_*, NODE_OPTIONS and PATH must be
+   * listed by exact name: they would let an allowed command run other code.
+   */
+  env?: string[];
 }
 
 /** The setting (config key and CLI flag) behind each list, for messages. */
@@ -35,7 +41,43 @@ export const ALLOW_SETTING: Record<keyof AllowSettings, { key: string; flag: str
   http: { key: 'allow.http', flag: '--allow-http' },
   mcp: { key: 'allow.mcp', flag: '--allow-mcp' },
   adb: { key: 'allow.adb', flag: '--allow-adb' },
+  env: { key: 'allow.env', flag: '--allow-env' },
 };
+
+/** Names that change what an allowed command runs (preload, interpreter options, lookup). */
+export function isCodeLoadingEnv(name: string): boolean {
+  const n = name.toUpperCase();
+  return n.startsWith('LD_') || n.startsWith('DYLD_') || n === 'NODE_OPTIONS' || n === 'PATH';
+}
+
+/**
+ * With a command allowlist for `kind`, every env name an Assign sets must be
+ * in allow.env (code-loading names by exact name); without one, the task may
+ * run any command anyway, so its env is not restricted.
+ */
+export function envProblem(
+  allow: AllowSettings | undefined,
+  kind: 'shell' | 'http' | 'mcp' | 'adb',
+  names: readonly string[],
+): AssignProblem | undefined {
+  if (!allow?.[kind]) return undefined;
+  const listed = allow.env ?? [];
+  const matchers = listed.map(compilePattern);
+  const refused = names.filter((n) =>
+    isCodeLoadingEnv(n) ? !listed.includes(n) : !matchers.some((re) => re.test(n)),
+  );
+  if (refused.length === 0) return undefined;
+  const s = ALLOW_SETTING.env;
+  const code = refused.filter(isCodeLoadingEnv);
+  return {
+    code: NOT_ALLOWED_CODES.command,
+    message:
+      `env ${refused.map((n) => JSON.stringify(n)).join(', ')} is not allowed on this device: with ${ALLOW_SETTING[kind].key} set, ` +
+      `a task may only set variables listed in ${s.key} (${listed.map((p) => JSON.stringify(p)).join(', ') || 'none'})` +
+      (code.length > 0 ? `; ${code.join(', ')} can make an allowed command run other code and must be listed by exact name` : '') +
+      `; add them to ${s.key} in the agent config or pass ${s.flag}`,
+  };
+}
 
 export class CommandPolicy {
   private readonly matchers: RegExp[];

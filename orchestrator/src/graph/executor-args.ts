@@ -4,6 +4,7 @@
 // ${{ }} templates are checked by the agent once resolved. Used on graphs
 // (with the task's path) and on task specs that arrive through edits.
 import type { ExecutorSpec, OutputSource } from '../model/types.js';
+import { workDirPathProblem } from './artifact-refs.js';
 import { parseDuration } from './durations.js';
 import { type GraphIssue, toPointer } from './graph-error.js';
 import type { RawTask } from './normalise.js';
@@ -58,7 +59,24 @@ function argsValueIssues(kind: string, args: Record<string, unknown>, at: Path):
   if (kind === 'adb' && args.push === undefined && args.shell === undefined && args.pull === undefined) {
     return [issue(at, 'an adb executor needs at least one of push, shell, pull')];
   }
+  if (kind === 'adb') return adbLocalIssues(args, at);
   return [];
+}
+
+/** adb's local files are the work dir's (the agent may run adb as root). */
+function adbLocalIssues(args: Record<string, unknown>, at: Path): GraphIssue[] {
+  const out: GraphIssue[] = [];
+  for (const key of ['push', 'pull'] as const) {
+    const v = args[key];
+    const list = v === undefined ? [] : Array.isArray(v) ? v : [v];
+    list.forEach((t, i) => {
+      const local = (t as { local?: unknown } | null)?.local;
+      const why = typeof local === 'string' ? workDirPathProblem(local) : null;
+      const where = Array.isArray(v) ? [...at, key, i, 'local'] : [...at, key, 'local'];
+      if (why) out.push(issue(where, `adb ${key} local path ${JSON.stringify(local)} ${why}`));
+    });
+  }
+  return out;
 }
 
 function httpOnlyOutput(o: unknown): boolean {
@@ -67,12 +85,28 @@ function httpOnlyOutput(o: unknown): boolean {
   return from === 'status' || from === 'header';
 }
 
+/** A file output's path, raw (`{ file }`) or normalised (`{ from: 'file', path }`). */
+function fileOutputPath(o: unknown): { key: string; path: string } | undefined {
+  if (typeof o !== 'object' || o === null) return undefined;
+  const r = o as { file?: unknown; from?: unknown; path?: unknown };
+  if (typeof r.file === 'string') return { key: 'file', path: r.file };
+  if (r.from === 'file' && typeof r.path === 'string') return { key: 'path', path: r.path };
+  return undefined;
+}
+
 function outputIssues(kind: string, outputs: Record<string, unknown>, at: Path): GraphIssue[] {
-  return Object.entries(outputs)
+  const out = Object.entries(outputs)
     .filter(([, o]) => httpOnlyOutput(o) && kind !== 'http')
     .map(([name]) =>
       issue([...at, name], `output ${name}: status and header outputs come from http tasks, not ${kind}`),
     );
+  // The agent reads file outputs (possibly as root): only files of the task's own work dir.
+  for (const [name, o] of Object.entries(outputs)) {
+    const file = fileOutputPath(o);
+    const why = file && workDirPathProblem(file.path);
+    if (file && why) out.push(issue([...at, name, file.key], `output ${name}: file ${JSON.stringify(file.path)} ${why}`));
+  }
+  return out;
 }
 
 /** Issues of task `id`'s executor args (after the graph schema) and of outputs its kind cannot produce. */
