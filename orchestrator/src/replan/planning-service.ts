@@ -20,6 +20,7 @@ import type {
   PlanResult,
   ReplanRequest,
 } from '../planner/types.js';
+import { autoApplyProblem } from './auto-policy.js';
 import type { PlannerCallRecord, PlannerRecords, Proposal } from './planner-records.js';
 
 const proposalId = customAlphabet('0123456789abcdefghijklmnopqrstuvwxyz', 10);
@@ -211,6 +212,9 @@ export class PlanningService {
       },
     );
     if (planned.operations.length === 0) return { proposal: null, comment: planned.comment };
+    const auto = (this.opts.service.get(constellationId).replan ?? 'off') === 'auto';
+    // The planner read task logs and outputs: under auto, only edits that add no new command apply unseen.
+    const held = auto ? autoApplyProblem(c, planned.operations, failedId) : null;
     const proposal: Proposal = {
       id: `p-${proposalId()}`,
       constellationId,
@@ -220,7 +224,9 @@ export class PlanningService {
       trigger: r.trigger,
       planner: planned.planner.kind,
       ...(planned.planner.model ? { model: planned.planner.model } : {}),
-      comment: planned.comment,
+      comment: held
+        ? `${planned.comment} [not applied automatically: ${held}; only retry, skip, cancel and the failed task's timeout, target or retries apply under auto. Approve it to apply.]`
+        : planned.comment,
       operations: planned.operations,
       status: 'pending',
       ...(callId ? { callId } : {}),
@@ -231,8 +237,13 @@ export class PlanningService {
       { constellation: constellationId, proposal: proposal.id, comment: proposal.comment },
       'replan proposal created',
     );
-    const live = this.opts.service.get(constellationId);
-    if ((live.replan ?? 'off') === 'auto') {
+    if (held) {
+      this.opts.logger.warn(
+        { constellation: constellationId, proposal: proposal.id, why: held },
+        'auto replan held for approval: the edit could run a new command',
+      );
+    }
+    if (auto && !held) {
       try {
         return { proposal: await this.approve(proposal.id, 'auto (replan policy)'), comment: planned.comment };
       } catch (err) {
