@@ -41,6 +41,7 @@ import { AgentError, REJECT_CODES } from './errors.js';
 import { LoadSampler } from './load.js';
 import { FinishedAttempts } from './finished-attempts.js';
 import { Outbox } from './outbox.js';
+import { ProgressThrottle } from './progress-marker.js';
 import { recoverInterrupted } from './recovery.js';
 import { ExecutorRegistry } from './executors/registry.js';
 import { DEFAULT_KILL_GRACE_MS, DEFAULT_MAX_CAPTURE_BYTES, DEFAULT_MAX_FORWARD_BYTES } from './executors/shell.js';
@@ -382,6 +383,9 @@ export class DeviceAgent {
     this.logger.info({ attempt: key, executor: kind, what: executor!.describe(a) }, 'task started');
     const entry: LiveAttempt = { ref, startedAtMs, systemOffset: 0, interruptedByStop: false, run: undefined as never };
     this.live.set(key, entry);
+    const progress = new ProgressThrottle((u) =>
+      this.send({ type: 'progress', value: { ...ref, fraction: u.fraction, message: u.message } }),
+    );
     entry.run = executor!.run(a, {
       onSpawn: (pid) => {
         const ticks = processStartTicks(pid);
@@ -389,12 +393,18 @@ export class DeviceAgent {
       },
       onOutput: (stream, data, offset) => this.sendLog(ref, stream, data, offset),
       onNote: (text) => this.systemLine(entry, text, false),
-      onProgress: (u) => this.send({ type: 'progress', value: { ...ref, fraction: u.fraction, message: u.message } }),
+      onProgress: (u) => progress.push(u),
       ...this.artifactHooks(a, entry),
     });
     entry.run.done.then(
-      (result) => this.onAttemptDone(entry, result),
-      (err) => this.logger.error({ err, attempt: key }, 'executor failed unexpectedly'),
+      (result) => {
+        progress.stop();
+        this.onAttemptDone(entry, result);
+      },
+      (err) => {
+        progress.stop();
+        this.logger.error({ err, attempt: key }, 'executor failed unexpectedly');
+      },
     );
   }
 

@@ -36,7 +36,10 @@ export function parseProgressLines(tail: string, chunk: Buffer): { updates: Prog
     const u = parseProgressLine(line);
     if (u) updates.push(u);
   }
-  return { updates, tail: rest.startsWith(MARKER.slice(0, Math.min(rest.length, MARKER.length))) ? rest.slice(0, MAX_TAIL) : '' };
+  return {
+    updates,
+    tail: rest.startsWith(MARKER.slice(0, Math.min(rest.length, MARKER.length))) ? rest.slice(0, MAX_TAIL) : '',
+  };
 }
 
 /** The unfinished last line, kept only when it could still become a marker. */
@@ -47,4 +50,54 @@ function lastLineTail(chunk: Buffer): string {
   const len = Math.min(chunk.length - start, MARKER.length);
   const head = chunk.toString('utf8', start, start + len);
   return MARKER.startsWith(head) ? chunk.toString('utf8', start, Math.min(chunk.length, start + MAX_TAIL)) : '';
+}
+
+/** Progress messages are short status lines; longer ones are cut (they bypass the log cap). */
+export const MAX_PROGRESS_MESSAGE = 256;
+/** At most one Progress message per this interval per attempt; the latest update wins. */
+export const PROGRESS_INTERVAL_MS = 500;
+
+/**
+ * Rate-limits an attempt's progress updates: one goes out at once, later ones
+ * within the interval collapse into the latest, sent when the interval ends.
+ * Markers cost nothing against maxLogBytes, so without this a task printing
+ * `::progress` in a loop would flood the orchestrator.
+ */
+export class ProgressThrottle {
+  private last = Number.NEGATIVE_INFINITY;
+  private pending: ProgressUpdate | undefined;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly send: (u: ProgressUpdate) => void,
+    private readonly intervalMs = PROGRESS_INTERVAL_MS,
+  ) {}
+
+  push(update: ProgressUpdate): void {
+    const u = { fraction: update.fraction, message: update.message.slice(0, MAX_PROGRESS_MESSAGE) };
+    const now = Date.now();
+    if (!this.timer && now - this.last >= this.intervalMs) {
+      this.last = now;
+      this.send(u);
+      return;
+    }
+    this.pending = u;
+    this.timer ??= setTimeout(() => this.flush(), Math.max(0, this.intervalMs - (now - this.last)));
+  }
+
+  private flush(): void {
+    this.timer = undefined;
+    const u = this.pending;
+    this.pending = undefined;
+    if (!u) return;
+    this.last = Date.now();
+    this.send(u);
+  }
+
+  /** The attempt ended: the latest pending update goes out now (before the Result), nothing after. */
+  stop(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.flush();
+    this.push = () => {};
+  }
 }

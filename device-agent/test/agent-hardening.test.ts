@@ -322,3 +322,19 @@ describe.skipIf(!canSwitch)('with runAs', () => {
     expect(r.outputs.o).toBe(String(uid));
   });
 });
+
+describe('progress markers', () => {
+  it('are rate-limited per attempt (the latest kept) and their messages capped, as they bypass maxLogBytes', async () => {
+    await startAgent();
+    const long = 'x'.repeat(2000);
+    const a = makeAssign(`i=0; while [ $i -lt 2000 ]; do i=$((i+1)); echo "::progress $((i/20))% ${long}"; done`);
+    const r = await resultOf(a);
+    expect(r.outcome).toBe('SUCCEEDED');
+    const progress = session.of('progress').filter((p) => p.taskId === a.taskId);
+    // 2000 markers; at 2 per second only a handful go out, however slow the machine.
+    expect(progress.length).toBeGreaterThan(0);
+    expect(progress.length).toBeLessThan(100);
+    expect(progress.at(-1)!.fraction).toBe(1);
+    expect(Math.max(...progress.map((p) => p.message.length))).toBe(256);
+  });
+});

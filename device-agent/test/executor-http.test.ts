@@ -231,6 +231,30 @@ describe('http executor', () => {
     tmp.cleanup();
   });
 
+  it("sends none of the caller's headers across origins on a redirect (any may be a credential), all within one", async () => {
+    const tmp = tempDir();
+    const ex = executor(tmp.dir);
+    const headers = { 'x-token': 'secret-token', authorization: 'Bearer s3cret' };
+    const output = [{ name: 't', source: 'json' as const, path: 'token' }];
+    const same = await ex.run(
+      makeKindAssign('http', { url: `${base}/redirect?to=/echo`, headers }, { outputs: output }),
+    ).done;
+    expect(same.outputs.t).toBe('secret-token');
+    const cross = await ex.run(
+      makeKindAssign(
+        'http',
+        { url: `${base}/redirect?to=${encodeURIComponent(`http://localhost:${port}/echo`)}`, headers },
+        { outputs: output },
+      ),
+    ).done;
+    expect(cross.outcome).toBe('SUCCEEDED');
+    expect(cross.outputs.t).toBe('');
+    const last = seen.at(-1)!;
+    expect(last.headers['x-token']).toBeUndefined();
+    expect(last.headers.authorization).toBeUndefined();
+    tmp.cleanup();
+  });
+
   it('refuses hosts outside the allowlist and bad args before running', () => {
     const tmp = tempDir();
     const ex = executor(tmp.dir, ['*.example.com', 'localhost:8080']);

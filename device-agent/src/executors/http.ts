@@ -185,10 +185,16 @@ export class HttpExecutor implements TaskExecutor {
         body = undefined;
         for (const h of Object.keys(headers)) if (h.toLowerCase() === 'content-type') delete headers[h];
       }
-      // Credentials meant for one origin do not travel to another.
+      // Headers meant for one origin do not travel to another: any of them may be a
+      // credential (X-Api-Key, a custom token...). Only the body's Content-Type stays with the body.
       if (next.origin !== url.origin) {
-        for (const h of Object.keys(headers))
-          if (['authorization', 'cookie'].includes(h.toLowerCase())) delete headers[h];
+        const dropped: string[] = [];
+        for (const h of Object.keys(headers)) {
+          if (body !== undefined && h.toLowerCase() === 'content-type') continue;
+          delete headers[h];
+          dropped.push(h);
+        }
+        if (dropped.length > 0) io.note(`cross-origin redirect: not sending ${dropped.join(', ')} to ${next.origin}`);
       }
       url = next;
     }
