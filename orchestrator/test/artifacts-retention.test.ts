@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ArtifactHub } from '../src/artifacts/artifact-hub.js';
 import { planEviction } from '../src/artifacts/retention.js';
 
@@ -70,5 +70,29 @@ describe('ArtifactHub.collectGarbage on a real store', () => {
     // 400 kB stored, cap 250 kB: f3 is the oldest but referenced, so f2 and f1 go.
     expect(r).toEqual({ removed: 2, freedBytes: 200_000, storedBytes: 200_000 });
     expect(digests.map((d) => hub.store.has(d))).toEqual([true, false, false, true]);
+  });
+});
+
+describe('artifact garbage collection timer', () => {
+  it('logs a failing periodic collection instead of throwing out of the timer (which would crash the orchestrator)', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'orrery-gc-'));
+    dirs.push(dir);
+    const warnings: string[] = [];
+    const logger = pino({ level: 'warn' }, { write: (line: string) => warnings.push(line) });
+    vi.useFakeTimers({ toFake: ['setInterval', 'setImmediate', 'setTimeout'] });
+    try {
+      const hub = new ArtifactHub({
+        dataDir: dir,
+        logger,
+        referenced: () => {
+          throw new Error('database is locked');
+        },
+      });
+      expect(() => vi.advanceTimersByTime(10 * 60 * 1000 + 10)).not.toThrow();
+      hub.close();
+    } finally {
+      vi.useRealTimers();
+    }
+    expect(warnings.filter((w) => w.includes('artifact garbage collection failed')).length).toBeGreaterThanOrEqual(2);
   });
 });

@@ -137,6 +137,8 @@ describe('artifacts end to end', () => {
     expect(res.status).toBe(200);
     expect(res.headers.get('content-length')).toBe(String(SIX_MB));
     expect(res.headers.get('repr-digest')).toBe(`sha-256=:${Buffer.from(sha, 'hex').toString('base64')}:`);
+    // Bearer-authenticated: cacheable forever by the client, never by a shared cache.
+    expect(res.headers.get('cache-control')).toBe('private, max-age=31536000, immutable');
     const body = Buffer.from(await res.arrayBuffer());
     expect(createHash('sha256').update(body).digest('hex')).toBe(sha);
     const missing = await fetch(`${orch.url}/v1/artifacts/${'0'.repeat(64)}`);

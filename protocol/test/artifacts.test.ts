@@ -359,6 +359,18 @@ describe('artifact transfer refuses what a hostile peer sends', () => {
     expect(readdirSync(path.join(store.root, 'tmp'))).toEqual([]);
   });
 
+  it('removes the temp file when the verified blob cannot be installed', async () => {
+    const store = tempStore();
+    const data = randomBytes(1000);
+    const digest = sha256(data).toString('hex');
+    // The shard folder cannot be made (a file is in its place): install fails after the digest checked out.
+    writeFileSync(path.join(store.root, 'sha256', digest.slice(0, 2)), 'in the way');
+    const partial = await store.begin(digest, data.length);
+    await partial.append(data);
+    await expect(partial.commit()).rejects.toThrow();
+    expect(readdirSync(path.join(store.root, 'tmp'))).toEqual([]);
+  });
+
   it('ends a transfer with ARTIFACT_FLOW_CONTROL when the holder sends past the granted window; nothing stored', async () => {
     const holderStore = tempStore();
     const store = tempStore();

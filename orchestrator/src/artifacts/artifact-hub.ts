@@ -56,14 +56,8 @@ export class ArtifactHub {
     // Partial uploads cut by our own crash or restart: never stored, removed now.
     const cleaned = this.store.cleanTemp();
     if (cleaned > 0) this.log.info({ cleaned }, 'removed partial artifact uploads');
-    setImmediate(() => {
-      try {
-        this.collectGarbage();
-      } catch (err) {
-        this.log.warn({ err }, 'artifact garbage collection failed');
-      }
-    }).unref();
-    this.gcTimer = setInterval(() => this.collectGarbage(), 10 * 60 * 1000);
+    setImmediate(() => this.collectGarbageLogged()).unref();
+    this.gcTimer = setInterval(() => this.collectGarbageLogged(), 10 * 60 * 1000);
     this.gcTimer.unref();
   }
 
@@ -175,12 +169,17 @@ export class ArtifactHub {
     this.gcScheduled = true;
     setTimeout(() => {
       this.gcScheduled = false;
-      try {
-        this.collectGarbage();
-      } catch (err) {
-        this.log.warn({ err }, 'artifact garbage collection failed');
-      }
+      this.collectGarbageLogged();
     }, 1000).unref();
+  }
+
+  /** For timers: a failed collection (a store read, a database error) is logged, never thrown out of the timer. */
+  private collectGarbageLogged(): void {
+    try {
+      this.collectGarbage();
+    } catch (err) {
+      this.log.warn({ err }, 'artifact garbage collection failed');
+    }
   }
 
   close(): void {

@@ -47,7 +47,8 @@ export function registerArtifactRoutes(app: FastifyInstance, deps: ArtifactRoute
       .header('etag', `"${digest}"`)
       .header('repr-digest', `sha-256=:${b64}:`)
       .header('x-orrery-digest', `sha256:${digest}`)
-      .header('cache-control', 'public, max-age=31536000, immutable');
+      // private: the response needs a bearer token, so shared caches (proxies, CDNs) must not keep it.
+      .header('cache-control', 'private, max-age=31536000, immutable');
     return reply.send(createReadStream(deps.hub.store.pathOf(digest)));
   });
 }
