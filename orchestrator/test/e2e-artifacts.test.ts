@@ -7,6 +7,14 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import {
+  AipClient,
+  type Assign,
+  ArtifactPeer,
+  BlobStore,
+  type Body,
+  type Capabilities,
+} from '@orrery/protocol';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { LiveEvent } from '../src/api/live-events.js';
 import { ApiClient } from '../src/cli/api-client.js';
@@ -289,6 +297,141 @@ describe('artifacts end to end', () => {
     const body = (err as { body: { code: string; errors?: Array<{ path: string }> } }).body;
     expect(body.code).toBe('GRAPH_UNKNOWN_REFERENCE');
     expect(JSON.stringify(body)).toContain('/tasks/use/artifactInputs/x.bin');
+  });
+});
+
+const CAPS: Capabilities = {
+  os: 'linux',
+  arch: 'x64',
+  labels: [],
+  features: [],
+  slots: 1,
+  cpus: 1,
+  memoryMb: 1024,
+  gpus: 0,
+  executors: ['shell'],
+  hostname: 'raw',
+};
+
+/** A device driven by the test itself over a real AIP session (no agent), with its own artifact peer. */
+function rawDevice(orch: OrchestratorHandle, name: string, protocolVersions?: number[]) {
+  const store = new BlobStore(mkdtempSync(join(tmpdir(), 'orrery-raw-')));
+  const client = new AipClient({
+    url: orch.aipUrl,
+    deviceName: name,
+    capabilities: CAPS,
+    heartbeat: () => ({ running: 0, freeSlots: 1, batteryPercent: -1, thermalCelsius: -1, loadAvg: 0 }),
+    ...(protocolVersions ? { protocolVersions } : {}),
+  });
+  let connected = false;
+  const peer = new ArtifactPeer({ store, send: (b) => client.send(b), connected: () => connected });
+  const assigns: Assign[] = [];
+  client.on('welcome', () => {
+    connected = true;
+  });
+  client.on('disconnect', () => {
+    connected = false;
+  });
+  client.on('artifact', (b: Body) => peer.handle(b));
+  client.on('message', (b: Body) => {
+    if (b.type === 'assign') assigns.push(b.value);
+  });
+  client.start();
+  running.push({ kill: async () => { peer.close(); await client.stop('test over'); } } as unknown as AgentHandle);
+  return { client, peer, store, assigns };
+}
+
+const blobFile = async (store: BlobStore, bytes: number) => {
+  const f = join(store.root, '..', `src-${bytes}.bin`);
+  writeFileSync(f, Buffer.alloc(bytes, 7));
+  return store.importFile(f);
+};
+
+describe('artifact transfers are tied to assigned attempts', () => {
+  it('refuses uploads and downloads a device has no attempt for, and a Result naming an undeclared artifact', async () => {
+    const orch = await startOrchestrator({ heartbeatMs: 300 });
+    running.push(orch);
+    const rogue = rawDevice(orch, 'rogue');
+    await online(orch.url, ['rogue']);
+    const blob = await blobFile(rogue.store, 300_000);
+    const ref = { constellationId: 'c-none', taskId: 'none', attempt: 1 };
+
+    // No attempt at all: the offer is refused before any byte moves, and nothing is stored.
+    await expect(rogue.peer.upload({ ...ref, ...blob, name: 'data' })).rejects.toMatchObject({ code: 'ARTIFACT_REFUSED' });
+    const stored = join(orch.dataDir, 'artifacts', 'sha256');
+    expect(readdirSync(stored).flatMap((d) => readdirSync(join(stored, d)))).toEqual([]);
+
+    const c = await api<C>(orch.url, 'POST', '/v1/constellations', {
+      name: 'tied',
+      tasks: { make: { run: 'true', artifacts: { data: 'out.bin' } } },
+    });
+    await waitFor(async () => rogue.assigns.length > 0, 'the assign');
+    const a = rogue.assigns[0] as Assign;
+    const mine = { constellationId: a.constellationId, taskId: a.taskId, attempt: a.attempt };
+    // Its own attempt, but a name the task does not declare: refused.
+    await expect(rogue.peer.upload({ ...mine, ...blob, name: 'stolen' })).rejects.toMatchObject({
+      code: 'ARTIFACT_REFUSED',
+    });
+    // The declared output of the attempt it holds: stored.
+    await rogue.peer.upload({ ...mine, ...blob, name: 'data' });
+
+    // A blob stored here but no input of any attempt this device holds: not served.
+    const other = new BlobStore(mkdtempSync(join(tmpdir(), 'orrery-raw-')));
+    const thief = new ArtifactPeer({ store: other, send: (b) => rogue.client.send(b), connected: () => true });
+    rogue.client.on('artifact', (b: Body) => thief.handle(b));
+    await expect(thief.fetch(blob.digest, blob.size)).rejects.toMatchObject({ code: 'ARTIFACT_REFUSED' });
+    thief.close();
+    expect(other.has(blob.digest)).toBe(false);
+
+    // A success naming an artifact the task does not declare fails the attempt.
+    const now = Date.now();
+    rogue.client.send({
+      type: 'result',
+      value: {
+        ...mine,
+        outcome: 'SUCCEEDED',
+        exitCode: 0,
+        signal: '',
+        outputs: {},
+        error: '',
+        startedAtMs: now,
+        endedAtMs: now,
+        stdoutBytes: 0,
+        stderrBytes: 0,
+        artifacts: [
+          { name: 'data', digest: blob.digest, size: blob.size },
+          { name: 'extra', digest: blob.digest, size: blob.size },
+        ],
+      },
+    });
+    const attempt = await waitFor(async () => {
+      const got = await api<C>(orch.url, 'GET', `/v1/constellations/${c.id}`);
+      return got.tasks.make?.attempts[0]?.error;
+    }, 'the first attempt to end');
+    expect(attempt).toMatch(/^ARTIFACT_UNDECLARED: artifact "extra" is not declared by the task/);
+  });
+
+  it('never places an artifact task on a version-1 device: it waits (saying why) and uses no retry', async () => {
+    const orch = await startOrchestrator({ heartbeatMs: 300 });
+    running.push(orch);
+    const old = rawDevice(orch, 'old-agent', [1]);
+    await online(orch.url, ['old-agent']);
+    const c = await api<C>(orch.url, 'POST', '/v1/constellations', {
+      name: 'needs-v2',
+      tasks: { make: { run: 'head -c 1000 /dev/zero > out.bin', artifacts: { data: 'out.bin' }, retries: 0 } },
+    });
+    const reason = await waitFor(async () => {
+      const got = await api<{ tasks: Record<string, { waitingReason?: string }> }>(orch.url, 'GET', `/v1/constellations/${c.id}`);
+      return got.tasks.make?.waitingReason;
+    }, 'a waiting reason');
+    expect(reason).toContain('aip:artifacts');
+    expect(old.assigns).toEqual([]);
+    // A current agent takes it and it succeeds on the first attempt.
+    running.push(startAgent({ server: orch.aipUrl, name: 'new-agent', slots: 1 }));
+    const done = await finished(orch.url, c.id);
+    expect(done.status).toBe('succeeded');
+    expect(done.tasks.make?.attempts).toHaveLength(1);
+    expect(old.assigns).toEqual([]);
   });
 });
 

@@ -414,6 +414,15 @@ describe('artifact transfer refuses what a hostile peer sends', () => {
     expect(statusesOf(sent)[0]).toMatchObject({ code: 'ARTIFACT_FLOW_CONTROL' });
   });
 
+  it('refuses an offer beyond the transfers one session may have in progress, with ARTIFACT_REFUSED', async () => {
+    const store = tempStore();
+    const { peer, sent } = lonePeer(store, { maxTransfers: 2 });
+    const digests = ['a', 'b', 'c'].map((ch) => ch.repeat(64));
+    for (const digest of digests) peer.handle({ type: 'artifactOffer', value: offerOf({ digest, size: 10 }) });
+    expect(sent.filter((b) => b.type === 'artifactRequest')).toHaveLength(2);
+    expect(statusesOf(sent)).toEqual([expect.objectContaining({ digest: digests[2], code: 'ARTIFACT_REFUSED' })]);
+  });
+
   it('a holder caps the window a receiver asks for at 2 MiB', async () => {
     const store = tempStore();
     const blob = await blobIn(store, 8 * 1024 * 1024);

@@ -14,6 +14,7 @@ import type { Logger } from 'pino';
 import { counter, gauge } from '../engine/metrics.js';
 import type { ArtifactRecord } from '../model/types.js';
 import { planEviction, type RetentionPolicy } from './retention.js';
+import type { ArtifactAccess } from './transfer-access.js';
 
 export interface ArtifactHubOptions {
   dataDir: string;
@@ -23,6 +24,10 @@ export interface ArtifactHubOptions {
   retention?: Partial<RetentionPolicy>;
   /** Digests some kept constellation references (never evicted). */
   referenced(): Set<string>;
+  /** Which uploads and downloads each device may make (absent: any, for tests of the transfer alone). */
+  access?: ArtifactAccess;
+  /** Uploads one session may have in progress at once (default 16). */
+  maxTransfersPerSession?: number;
 }
 
 export const DEFAULT_MAX_STORE_BYTES = 20 * 1024 * 1024 * 1024;
@@ -78,6 +83,21 @@ export class ArtifactHub {
       },
       connected: () => session.connected,
       buffered: () => session.bufferedBytes(),
+      ...(this.opts.maxTransfersPerSession !== undefined ? { maxTransfers: this.opts.maxTransfersPerSession } : {}),
+      mayReceive: (offer) => {
+        const access = this.opts.access?.outputsOf(session.deviceId, offer);
+        if (!access) return undefined;
+        if ('refused' in access) return `upload refused: ${access.refused}`;
+        if (!access.names.includes(offer.name)) {
+          return `upload refused: task ${offer.taskId} declares no artifact ${JSON.stringify(offer.name)} (declared: ${access.names.join(', ')})`;
+        }
+        return undefined;
+      },
+      mayServe: (digest) => {
+        const inputs = this.opts.access?.inputsHeldBy(session.deviceId);
+        if (!inputs || inputs.has(digest)) return undefined;
+        return `download refused: ${digest} is no artifact input of an attempt device ${session.deviceId} holds`;
+      },
       onDelivered: (digest) => this.addHolder(digest, session.deviceId),
       onStored: (digest, size) => {
         this.addHolder(digest, session.deviceId);
@@ -103,13 +123,22 @@ export class ArtifactHub {
    * The artifacts of a Result, checked against the store: a Result may only
    * name blobs the orchestrator holds (it confirmed them before the agent sent it).
    */
-  resultArtifacts(refs: readonly ArtifactRef[] | undefined): {
+  resultArtifacts(
+    refs: readonly ArtifactRef[] | undefined,
+    declared?: readonly string[],
+  ): {
     artifacts?: Record<string, ArtifactRecord>;
     error?: string;
   } {
     if (!refs || refs.length === 0) return {};
     const artifacts: Record<string, ArtifactRecord> = {};
     for (const r of refs) {
+      // Only the task's declared outputs: a Result cannot pin (or publish) any other stored blob.
+      if (declared && !declared.includes(r.name)) {
+        return {
+          error: `ARTIFACT_UNDECLARED: artifact ${JSON.stringify(r.name)} is not declared by the task (declared: ${declared.join(', ') || 'none'})`,
+        };
+      }
       const size = this.store.sizeOf(r.digest);
       if (size === undefined || size !== r.size) {
         return { error: `ARTIFACT_MISSING: artifact ${r.name} (${r.digest}) is not stored on the orchestrator` };

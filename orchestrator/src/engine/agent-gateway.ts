@@ -139,7 +139,8 @@ export function createAgentGateway(opts: GatewayOptions): AipServer {
         let outcome: (typeof OUTCOMES)[keyof typeof OUTCOMES] = OUTCOMES[v.outcome as keyof typeof OUTCOMES] ?? 'failed';
         let error = v.error;
         // A success may only name artifacts this orchestrator has stored.
-        const stored = outcome === 'succeeded' && v.artifacts?.length ? (opts.artifacts?.resultArtifacts(v.artifacts) ?? { error: 'ARTIFACT_UNSUPPORTED: this orchestrator stores no artifacts' }) : {};
+        const declared = Object.keys(engine.state.constellations.get(v.constellationId)?.tasks[v.taskId]?.spec.artifacts ?? {});
+        const stored = outcome === 'succeeded' && v.artifacts?.length ? (opts.artifacts?.resultArtifacts(v.artifacts, declared) ?? { error: 'ARTIFACT_UNSUPPORTED: this orchestrator stores no artifacts' }) : {};
         if (stored.error) {
           outcome = 'failed';
           error = stored.error;

@@ -1,4 +1,6 @@
 // Maps engine state onto the scheduler's plain shapes.
+import { ARTIFACTS_VERSION } from '@orrery/protocol';
+import { usesArtifacts } from '../artifacts/assign-artifacts.js';
 import { type HolderLookup, inputLocality } from '../artifacts/locality.js';
 import type { Constellation, TaskState } from '../model/types.js';
 import type { SchedDevice, SchedTarget, SchedTask } from '../scheduler/index.js';
@@ -12,8 +14,12 @@ export function splitKey(key: string): [string, string] {
   return [key.slice(0, i), key.slice(i + 1)];
 }
 
+/** A device whose session speaks AIP 2 (artifact transfer) has this capability; tasks with artifacts require it. */
+export const ARTIFACTS_CAPABILITY = 'aip:artifacts';
+
 export function toSchedDevice(d: DeviceEntry): SchedDevice {
   const caps = d.capabilities;
+  const aip = d.session && d.session.protocolVersion >= ARTIFACTS_VERSION ? [ARTIFACTS_CAPABILITY] : [];
   return {
     id: d.id,
     name: d.name,
@@ -21,7 +27,7 @@ export function toSchedDevice(d: DeviceEntry): SchedDevice {
     os: caps.os,
     arch: caps.arch,
     // Executors count as capabilities: an http task never lands on a shell-only agent.
-    features: [...(caps.features ?? []), ...(caps.executors ?? []).map((e) => `executor:${e}`)],
+    features: [...(caps.features ?? []), ...(caps.executors ?? []).map((e) => `executor:${e}`), ...aip],
     slots: Math.max(0, caps.slots ?? 1),
     cpus: caps.cpus ?? 1,
     memoryMb: caps.memoryMb ?? 0,
@@ -63,9 +69,14 @@ export function toSchedTask(
   };
 }
 
-/** Every agent runs shell; any other executor kind is a hard constraint on the device. */
+/**
+ * Every agent runs shell; any other executor kind is a hard constraint on the
+ * device, and so is artifact transfer (a version-1 agent is never a candidate,
+ * instead of failing the attempt and using up a retry).
+ */
 function executorTarget(t: TaskState): SchedTarget {
   const kind = t.spec.executor.kind;
-  if (kind === 'shell') return t.spec.target;
-  return { ...t.spec.target, capabilities: [...(t.spec.target.capabilities ?? []), `executor:${kind}`] };
+  const needs = [...(kind === 'shell' ? [] : [`executor:${kind}`]), ...(usesArtifacts(t) ? [ARTIFACTS_CAPABILITY] : [])];
+  if (needs.length === 0) return t.spec.target;
+  return { ...t.spec.target, capabilities: [...(t.spec.target.capabilities ?? []), ...needs] };
 }

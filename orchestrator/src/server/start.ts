@@ -9,6 +9,7 @@ import type { Logger } from 'pino';
 import { buildHttpApp } from '../api/http-app.js';
 import { ArtifactHub } from '../artifacts/artifact-hub.js';
 import { referencedDigests } from '../artifacts/referenced.js';
+import { engineAccess } from '../artifacts/transfer-access.js';
 import { createAgentGateway } from '../engine/agent-gateway.js';
 import { Engine } from '../engine/engine.js';
 import { EngineService } from '../engine/orchestrator-service.js';
@@ -66,6 +67,10 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     ...(opts.artifactMaxBytes !== undefined ? { maxArtifactBytes: opts.artifactMaxBytes } : {}),
     ...(opts.artifactStoreMaxBytes !== undefined ? { retention: { maxStoreBytes: opts.artifactStoreMaxBytes } } : {}),
     referenced: () => referencedDigests(engine.state.constellations.values()),
+    access: engineAccess(
+      (id) => engine.devices.get(id),
+      (id) => engine.state.constellations.get(id),
+    ),
   });
   engine.metrics.extra.push(() => artifacts.renderMetrics());
   engine.artifactHolders = (digest) => artifacts.holdersOf(digest);

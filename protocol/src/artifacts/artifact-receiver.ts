@@ -11,6 +11,7 @@ import { isDigest, sha256 } from './digest.js';
 import {
   type ArtifactPeerOptions,
   DEFAULT_MAX_BLOB_BYTES,
+  DEFAULT_MAX_TRANSFERS,
   DEFAULT_WINDOW_BYTES,
   MAX_QUEUED_CHUNKS,
   MAX_WINDOW_BYTES,
@@ -93,6 +94,11 @@ export class ArtifactReceiver {
       this.status(digest, 'ARTIFACT_BAD_DIGEST', badDigest(digest).message);
       return;
     }
+    const refused = this.opts.mayReceive?.(offer);
+    if (refused) {
+      this.status(digest, 'ARTIFACT_REFUSED', refused);
+      return;
+    }
     if (this.opts.store.sizeOf(digest) === size) {
       this.opts.store.touch(digest);
       this.status(digest, '', 'already stored');
@@ -106,6 +112,11 @@ export class ArtifactReceiver {
     if (existing) {
       // Offered again after a reconnect: resume from the bytes held.
       this.rewind(existing);
+      return;
+    }
+    const max = this.opts.maxTransfers ?? DEFAULT_MAX_TRANSFERS;
+    if (this.incoming.size >= max) {
+      this.status(digest, 'ARTIFACT_REFUSED', `${max} transfers are already in progress on this session; offer it again later`);
       return;
     }
     const st = this.create(digest, size);

@@ -79,6 +79,11 @@ export class ArtifactSender {
   }
 
   onRequest(req: ArtifactRequest): void {
+    const refused = this.outgoing.has(req.digest) ? undefined : this.opts.mayServe?.(req.digest);
+    if (refused) {
+      this.opts.send({ type: 'artifactStatus', value: { digest: req.digest, code: 'ARTIFACT_REFUSED', message: refused } });
+      return;
+    }
     const size = this.opts.store.sizeOf(req.digest);
     if (size === undefined) {
       this.opts.send({

@@ -1,6 +1,6 @@
 // Knobs of an artifact transfer, with the defaults proto/AIP.md §12 names.
 import type { AipLogger } from '../logger.js';
-import type { Body } from '../messages.js';
+import type { ArtifactOffer, Body } from '../messages.js';
 import type { BlobStore } from './blob-store.js';
 
 export const DEFAULT_CHUNK_BYTES = 256 * 1024;
@@ -12,6 +12,8 @@ export const MAX_WINDOW_BYTES = 2 * 1024 * 1024;
 export const MAX_QUEUED_CHUNKS = 1024;
 /** The holder sends no further chunk while more than this waits unsent on the connection. */
 export const SEND_HIGH_WATER_BYTES = 1024 * 1024;
+/** Uploads one session may have in progress at once (default); more: ARTIFACT_REFUSED. */
+export const DEFAULT_MAX_TRANSFERS = 16;
 
 export interface ArtifactPeerOptions {
   store: BlobStore;
@@ -37,6 +39,12 @@ export interface ArtifactPeerOptions {
   stallMs?: number;
   /** Whether this side takes uploads (ArtifactOffer); the orchestrator does, agents do not. */
   acceptOffers?: boolean;
+  /** Whether the peer may upload this (a reason to refuse with ARTIFACT_REFUSED, or undefined). */
+  mayReceive?(offer: ArtifactOffer): string | undefined;
+  /** Whether the peer may download this blob (a reason to refuse with ARTIFACT_REFUSED, or undefined). */
+  mayServe?(digest: string): string | undefined;
+  /** Uploads taken at once from this peer (default 16); an offer beyond: ARTIFACT_REFUSED. */
+  maxTransfers?: number;
   /** Called after a received blob is stored (verified, durable). */
   onStored?(digest: string, size: number): void;
   /** Called when the peer confirms it stored a blob this side served or offered. */
