@@ -28,6 +28,12 @@ export function str(opts: { nonEmpty?: boolean; pattern?: RegExp; hint?: string 
       issues.push({ path: p, message: `expected a string, got ${typeName(v)}` });
       return undefined;
     }
+    // Values end up in service files, logs and headers, where a newline starts something new.
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is refused
+    if (/[\u0000-\u001f\u007f]/.test(v)) {
+      issues.push({ path: p, message: `${show(v)} contains a control character (newline, tab...); remove it` });
+      return undefined;
+    }
     if (opts.nonEmpty !== false && v.trim() === '') {
       issues.push({ path: p, message: 'must not be empty (remove the key to use the default)' });
       return undefined;

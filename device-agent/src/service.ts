@@ -116,7 +116,8 @@ export function renderSystemdUnit(spec: ServiceSpec): string {
   const scope = spec.scope ?? 'user';
   const lines = [
     '[Unit]',
-    `Description=Orrery device agent${spec.name ? ` (${spec.name})` : ''}`,
+    // % starts a specifier in systemd values: doubled, it is literal.
+    `Description=Orrery device agent${spec.name ? ` (${spec.name.replace(/%/g, '%%')})` : ''}`,
     'After=network-online.target',
     'Wants=network-online.target',
     // Crash loops: at most 10 starts in 5 minutes, then systemd gives up (status shows it).
@@ -345,7 +346,41 @@ export interface PlanHost {
 }
 
 /** Where everything goes and which commands enable, disable and query it. */
+// Control characters (a newline above all) would start a new line in a unit
+// file or script: `name: "x\nExecStartPre=..."` must not become a directive.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is refused
+const CONTROL = /[\u0000-\u001f\u007f]/;
+/** systemd/launchd/Windows account names: no quoting needed anywhere. */
+const ACCOUNT = /^[A-Za-z0-9_][A-Za-z0-9_.@\\-]*\$?$/;
+
+/** Refuses values that could break out of the generated files (AGENT_CONFIG_INVALID). */
+export function checkServiceSpec(spec: ServiceSpec): void {
+  const fields: Array<[string, string | undefined]> = [
+    ['name', spec.name],
+    ['user', spec.user],
+    ['configPath', spec.configPath],
+    ['dataDir', spec.dataDir],
+    ...(spec.command ?? []).map((c, i): [string, string] => [`command.${i}`, c]),
+    ...(spec.nodeFlags ?? []).map((c, i): [string, string] => [`nodeFlags.${i}`, c]),
+  ];
+  for (const [key, value] of fields) {
+    if (value !== undefined && CONTROL.test(value)) {
+      throw new AgentError(
+        'AGENT_CONFIG_INVALID',
+        `${key} ${JSON.stringify(value)} contains a control character (newline, tab...); it would corrupt the service file. Remove it`,
+      );
+    }
+  }
+  if (spec.user !== undefined && !ACCOUNT.test(spec.user)) {
+    throw new AgentError(
+      'AGENT_CONFIG_INVALID',
+      `user ${JSON.stringify(spec.user)} is not an account name (letters, digits, _ . @ - \\); give the account's name`,
+    );
+  }
+}
+
 export function planService(spec: ServiceSpec, platform: ServicePlatform, host: PlanHost): ServicePlan {
+  checkServiceSpec(spec);
   const scope = spec.scope ?? 'user';
   switch (platform) {
     case 'linux': {

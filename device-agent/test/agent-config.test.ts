@@ -26,18 +26,26 @@ describe('agent config locations', () => {
     expect(defaultConfigPath('user', { env: { XDG_CONFIG_HOME: '/x/cfg' }, platform: 'linux', home: '/home/a' })).toBe(
       '/x/cfg/orrery/agent.yaml',
     );
-    expect(defaultConfigPath('user', { env, platform: 'linux', home: '/home/a' })).toBe('/home/a/.config/orrery/agent.yaml');
+    expect(defaultConfigPath('user', { env, platform: 'linux', home: '/home/a' })).toBe(
+      '/home/a/.config/orrery/agent.yaml',
+    );
     expect(defaultConfigPath('system', { env, platform: 'linux', home: '/home/a' })).toBe('/etc/orrery/agent.yaml');
     expect(defaultConfigPath('user', { env, platform: 'darwin', home: '/Users/a' })).toBe(
       '/Users/a/Library/Application Support/orrery/agent.yaml',
     );
-    expect(defaultConfigPath('system', { env, platform: 'darwin', home: '/Users/a' })).toBe('/Library/Application Support/orrery/agent.yaml');
-    expect(defaultConfigPath('user', { env: { APPDATA: 'C:\\Users\\a\\AppData\\Roaming' }, platform: 'windows', home: 'C:\\Users\\a' })).toBe(
-      'C:\\Users\\a\\AppData\\Roaming\\orrery\\agent.yaml',
+    expect(defaultConfigPath('system', { env, platform: 'darwin', home: '/Users/a' })).toBe(
+      '/Library/Application Support/orrery/agent.yaml',
     );
-    expect(defaultConfigPath('system', { env: { ProgramData: 'D:\\PD' }, platform: 'windows', home: 'C:\\Users\\a' })).toBe(
-      'D:\\PD\\orrery\\agent.yaml',
-    );
+    expect(
+      defaultConfigPath('user', {
+        env: { APPDATA: 'C:\\Users\\a\\AppData\\Roaming' },
+        platform: 'windows',
+        home: 'C:\\Users\\a',
+      }),
+    ).toBe('C:\\Users\\a\\AppData\\Roaming\\orrery\\agent.yaml');
+    expect(
+      defaultConfigPath('system', { env: { ProgramData: 'D:\\PD' }, platform: 'windows', home: 'C:\\Users\\a' }),
+    ).toBe('D:\\PD\\orrery\\agent.yaml');
     expect(defaultConfigPath('user', { env, platform: 'android', home: '/data/data/com.termux/files/home' })).toBe(
       '/data/data/com.termux/files/home/.config/orrery/agent.yaml',
     );
@@ -58,6 +66,17 @@ describe('agent config parsing and validation', () => {
     tmp = tempDir();
   });
   afterEach(() => tmp.cleanup());
+
+  it('refuses control characters in strings (they would end up in service files)', async () => {
+    await expect(
+      parseAgentConfigText('name: "lab\\nExecStartPre=/bin/evil"\nlabels: ["ok", "a\\tb"]\n', '/etc/orrery/agent.yaml'),
+    ).rejects.toMatchObject({
+      issues: [
+        { path: 'name', message: expect.stringContaining('contains a control character') },
+        { path: 'labels.1', message: expect.stringContaining('contains a control character') },
+      ],
+    });
+  });
 
   it('reads YAML and JSON, resolving relative paths against the file', async () => {
     const yaml = await parseAgentConfigText(
@@ -82,7 +101,14 @@ describe('agent config parsing and validation', () => {
     let err: unknown;
     try {
       validateAgentConfig(
-        { server: 'http://nope', slots: 'four', labelz: ['x'], resources: { camera: -1 }, logLevel: 'loud', labels: ['ok', 'bad label'] },
+        {
+          server: 'http://nope',
+          slots: 'four',
+          labelz: ['x'],
+          resources: { camera: -1 },
+          logLevel: 'loud',
+          labels: ['ok', 'bad label'],
+        },
         '/etc/orrery/agent.yaml',
       );
     } catch (e) {
@@ -91,7 +117,14 @@ describe('agent config parsing and validation', () => {
     expect(err).toBeInstanceOf(AgentConfigError);
     const e = err as AgentConfigError;
     expect(e.code).toBe('AGENT_CONFIG_INVALID');
-    expect(e.issues.map((i) => i.path).sort()).toEqual(['labels.1', 'labelz', 'logLevel', 'resources.camera', 'server', 'slots']);
+    expect(e.issues.map((i) => i.path).sort()).toEqual([
+      'labels.1',
+      'labelz',
+      'logLevel',
+      'resources.camera',
+      'server',
+      'slots',
+    ]);
     expect(e.message).toContain("labelz: unknown key (did you mean 'labels'?)");
     expect(e.message).toContain('slots: expected a whole number, got string "four"');
     expect(e.message).toContain('use ws://, wss://, grpc:// or grpcs://host:port');
@@ -100,24 +133,33 @@ describe('agent config parsing and validation', () => {
   });
 
   it('reports YAML syntax errors with AGENT_CONFIG_PARSE and a line', async () => {
-    await expect(parseAgentConfigText('server: ws://a\nlabels: [a, b\nslots: 2\n', '/c/agent.yaml')).rejects.toMatchObject({
+    await expect(
+      parseAgentConfigText('server: ws://a\nlabels: [a, b\nslots: 2\n', '/c/agent.yaml'),
+    ).rejects.toMatchObject({
       code: 'AGENT_CONFIG_PARSE',
       message: expect.stringMatching(/line \d/),
     });
   });
 
   it('an explicit --config that does not exist is an error; a missing default is not', async () => {
-    await expect(loadAgentConfig(path.join(tmp.dir, 'nope.yaml'))).rejects.toMatchObject({ code: 'AGENT_CONFIG_NOT_FOUND' });
+    await expect(loadAgentConfig(path.join(tmp.dir, 'nope.yaml'))).rejects.toMatchObject({
+      code: 'AGENT_CONFIG_NOT_FOUND',
+    });
     const none = await loadAgentConfig(undefined, { env: {}, platform: 'linux', home: tmp.dir });
     expect(none).toEqual({ values: {} });
     const file = path.join(tmp.dir, '.config', 'orrery', 'agent.yaml');
     mkdirSync(path.dirname(file), { recursive: true });
     writeFileSync(file, 'slots: 3\n');
-    expect(await loadAgentConfig(undefined, { env: {}, platform: 'linux', home: tmp.dir })).toEqual({ file, values: { slots: 3 } });
+    expect(await loadAgentConfig(undefined, { env: {}, platform: 'linux', home: tmp.dir })).toEqual({
+      file,
+      values: { slots: 3 },
+    });
   });
 
   it('flag > config file > default', () => {
-    expect(mergeAgentConfig({ slots: 2, name: 'file', labels: ['f'] }, { name: 'flag' }, { slots: 8, logLevel: 'info' })).toEqual({
+    expect(
+      mergeAgentConfig({ slots: 2, name: 'file', labels: ['f'] }, { name: 'flag' }, { slots: 8, logLevel: 'info' }),
+    ).toEqual({
       slots: 2,
       name: 'flag',
       labels: ['f'],
@@ -126,7 +168,14 @@ describe('agent config parsing and validation', () => {
   });
 
   it('install writes a file that reads back to the same values', async () => {
-    const values = { server: 'wss://o:7443/v1/aip', name: 'n', labels: ['a'], slots: 4, dataDir: '/var/lib/orrery', resources: { x: 1.5 } };
+    const values = {
+      server: 'wss://o:7443/v1/aip',
+      name: 'n',
+      labels: ['a'],
+      slots: 4,
+      dataDir: '/var/lib/orrery',
+      resources: { x: 1.5 },
+    };
     const text = await renderAgentConfig(values);
     expect(text).toMatch(/^# Orrery device agent configuration/);
     expect(await parseAgentConfigText(text, '/etc/orrery/agent.yaml')).toEqual(values);
@@ -143,7 +192,10 @@ describe('orrery-agent --config with a real AIP server', () => {
   beforeEach(async () => {
     tmp = tempDir();
     sessions.length = 0;
-    server = new AipServer({ heartbeatIntervalMs: 200, authenticate: (hello) => ({ ok: true, deviceId: hello.deviceName }) });
+    server = new AipServer({
+      heartbeatIntervalMs: 200,
+      authenticate: (hello) => ({ ok: true, deviceId: hello.deviceName }),
+    });
     server.on('session', (s) => sessions.push(s));
     port = await server.listenWebSocket('127.0.0.1', 0);
   });

