@@ -452,12 +452,29 @@ export function planService(spec: ServiceSpec, platform: ServicePlatform, host: 
       };
       const create = ['schtasks', '/Create', '/TN', WINDOWS_TASK_NAME, '/XML', xml.path, '/F'];
       if (scope === 'system' && spec.user) create.push('/RU', spec.user, '/RP', '*');
+      // ProgramData lets every user read (and create files in) new folders: the
+      // wrapper runs as SYSTEM and the data dir holds the credential, so both
+      // folders get an explicit ACL (SYSTEM, Administrators, the task's account) first.
+      const lockDown = (folder: string): string[] => [
+        'icacls',
+        folder,
+        '/inheritance:r',
+        '/grant:r',
+        '*S-1-5-18:(OI)(CI)F',
+        '*S-1-5-32-544:(OI)(CI)F',
+        ...(spec.user ? [`${spec.user}:(OI)(CI)M`] : []),
+        '/T',
+      ];
+      const acls =
+        scope === 'system'
+          ? [...new Set([dir, spec.dataDir].map((d) => path.win32.resolve(d)))].map(lockDown)
+          : [];
       return {
         platform,
         scope,
         file: xml,
         files: [xml, wrapper],
-        enable: [create, ['schtasks', '/Run', '/TN', WINDOWS_TASK_NAME]],
+        enable: [...acls, create, ['schtasks', '/Run', '/TN', WINDOWS_TASK_NAME]],
         disable: [
           ['schtasks', '/End', '/TN', WINDOWS_TASK_NAME],
           ['schtasks', '/Delete', '/TN', WINDOWS_TASK_NAME, '/F'],

@@ -158,6 +158,29 @@ describe('service definitions', () => {
       ['schtasks', '/Run', '/TN', 'Orrery Agent'],
     ]);
     expect(plan.disable[1]).toEqual(['schtasks', '/Delete', '/TN', 'Orrery Agent', '/F']);
+    // System-wide under ProgramData: both folders get an explicit ACL before the task is registered.
+    const sysPlan = planService(
+      {
+        ...win,
+        scope: 'system',
+        configPath: 'C:\\ProgramData\\orrery\\agent.yaml',
+        dataDir: 'C:\\ProgramData\\orrery\\data',
+      },
+      'windows',
+      host,
+    );
+    expect(sysPlan.enable.slice(0, 2)).toEqual(
+      ['C:\\ProgramData\\orrery', 'C:\\ProgramData\\orrery\\data'].map((d) => [
+        'icacls',
+        d,
+        '/inheritance:r',
+        '/grant:r',
+        '*S-1-5-18:(OI)(CI)F',
+        '*S-1-5-32-544:(OI)(CI)F',
+        '/T',
+      ]),
+    );
+    expect(sysPlan.enable[2]![0]).toBe('schtasks');
     const sys = renderWindowsTaskXml({ ...win, scope: 'system' }, 'C:\\ProgramData\\orrery\\orrery-agent.cmd');
     expect(sys).toContain('<BootTrigger>');
     expect(sys).toContain('<UserId>S-1-5-18</UserId>');
