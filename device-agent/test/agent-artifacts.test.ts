@@ -2,9 +2,10 @@
 // dir without following links a task planted (the agent may be root while
 // tasks run as another account), and the dir is handed to the task's account
 // only after they are in place.
-import { lstatSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { lstatSync, mkdirSync, readFileSync, renameSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import type { AipClientConfig, Assign } from '@orrery/protocol';
+import type { AipClientConfig, Assign, Body } from '@orrery/protocol';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AgentArtifacts } from '../src/artifacts/agent-artifacts.js';
@@ -98,5 +99,73 @@ describe.skipIf(!isRoot)('work dir hand-over (runAs, needs root)', () => {
     await a.done;
     expect(ownerDuringPrepare).toBe(0);
     expect(statSync(a.cwd).uid).toBe(4321);
+  });
+});
+
+/** An agent cache on a session whose "orchestrator" confirms every upload at once. */
+function uploadingAgent() {
+  const a = new AgentArtifacts(path.join(tmp.dir, 'data'), pino({ level: 'silent' }));
+  artifacts = a;
+  const session = new FakeSession({} as AipClientConfig);
+  session.send = (b: Body) => {
+    session.sent.push(b);
+    if (b.type === 'artifactOffer') {
+      const value = { digest: b.value.digest, code: '', message: 'stored' };
+      setImmediate(() => session.emit('artifact', { type: 'artifactStatus', value }));
+    }
+  };
+  a.attach(session);
+  session.emit('welcome', { protocolVersion: 2 });
+  return a;
+}
+
+const sha = (s: string) => createHash('sha256').update(s).digest('hex');
+
+describe('collecting artifact outputs', () => {
+  it('uploads the file that was checked, even if the task swaps it for a symlink while outputs are collected', async () => {
+    const a = uploadingAgent();
+    const secret = path.join(tmp.dir, 'credentials.json');
+    writeFileSync(secret, 'agent credential');
+    const cwd = path.join(tmp.dir, 'work');
+    mkdirSync(cwd);
+    writeFileSync(path.join(cwd, 'one.txt'), 'first output');
+    writeFileSync(path.join(cwd, 'two.txt'), 'second output');
+    // A lingering task process swaps two.txt for a link to the credential while the first output is imported.
+    const importFile = a.cache.importFile.bind(a.cache);
+    let swapped = false;
+    a.cache.importFile = async (...args: Parameters<typeof importFile>) => {
+      if (!swapped) {
+        swapped = true;
+        renameSync(path.join(cwd, 'two.txt'), path.join(cwd, 'two.old'));
+        symlinkSync(secret, path.join(cwd, 'two.txt'));
+      }
+      return importFile(...args);
+    };
+    const assign = makeAssign('true', {
+      artifactOutputs: [
+        { name: 'one', path: 'one.txt' },
+        { name: 'two', path: 'two.txt' },
+      ],
+    });
+    const refs = await a.collectOutputs(assign, cwd, () => {});
+    expect(swapped).toBe(true);
+    expect(refs.map((r) => r.digest)).toEqual([sha('first output'), sha('second output')]);
+    expect(a.cache.has(sha('agent credential'))).toBe(false);
+  });
+
+  it('refuses an output reached through a symlinked folder that leads out of the work dir', async () => {
+    const a = uploadingAgent();
+    const outside = path.join(tmp.dir, 'private');
+    mkdirSync(outside);
+    writeFileSync(path.join(outside, 'key.pem'), 'secret key');
+    const cwd = path.join(tmp.dir, 'work');
+    mkdirSync(cwd);
+    symlinkSync(outside, path.join(cwd, 'out'));
+    const assign = makeAssign('true', { artifactOutputs: [{ name: 'k', path: 'out/key.pem' }] });
+    await expect(a.collectOutputs(assign, cwd, () => {})).rejects.toMatchObject({
+      code: 'ARTIFACT_NOT_FOUND',
+      message: expect.stringContaining('points outside the work dir'),
+    });
+    expect(a.cache.has(sha('secret key'))).toBe(false);
   });
 });

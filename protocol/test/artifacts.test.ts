@@ -371,6 +371,39 @@ describe('artifact transfer refuses what a hostile peer sends', () => {
     expect(readdirSync(path.join(store.root, 'tmp'))).toEqual([]);
   });
 
+  it('removes the temp file a transfer opened while it was failing (the session ended during begin)', async () => {
+    const holderStore = tempStore();
+    const blob = await blobIn(holderStore, 1000);
+    // The receiver's store opens temp files slowly: the session ends while one is being opened.
+    let opened!: () => void;
+    const gate = new Promise<void>((r) => {
+      opened = r;
+    });
+    let begun = false;
+    const d = mkdtempSync(path.join(tmpdir(), 'orrery-art-'));
+    dirs.push(d);
+    const store = new (class extends BlobStore {
+      override async begin(digest: string, size: number) {
+        const partial = await super.begin(digest, size);
+        begun = true;
+        await gate;
+        return partial;
+      }
+    })(d);
+    const { peer, sent } = lonePeer(store);
+    peer.handle({ type: 'artifactOffer', value: offerOf(blob) });
+    peer.handle({
+      type: 'artifactChunk',
+      value: { digest: blob.digest, offset: 0, data: blob.data, chunkSha256: sha256(blob.data), size: blob.size, round: 1 },
+    });
+    await until(() => begun, 'the temp file to be opened');
+    peer.close();
+    opened();
+    await until(() => readdirSync(path.join(store.root, 'tmp')).length === 0, 'the temp file to go', 2000);
+    expect(store.has(blob.digest)).toBe(false);
+    expect(statusesOf(sent).filter((x) => x.code === '')).toEqual([]);
+  });
+
   it('ends a transfer with ARTIFACT_FLOW_CONTROL when the holder sends past the granted window; nothing stored', async () => {
     const holderStore = tempStore();
     const store = tempStore();

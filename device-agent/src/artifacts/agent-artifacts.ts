@@ -2,6 +2,7 @@
 // dir (a digest fetched once serves every later task on this device), inputs
 // fetched into it and copied into the work dir before a task starts, outputs
 // imported into it and uploaded before the task's Result is sent.
+import { closeSync } from 'node:fs';
 import path from 'node:path';
 import {
   ArtifactError,
@@ -17,7 +18,7 @@ import {
 import type { Logger } from 'pino';
 import { trimCache } from './cache-trim.js';
 import { placeFile } from './place-file.js';
-import { insideWorkDir, resolveOutputFile } from './resolve-output.js';
+import { insideWorkDir, type OpenedOutput, openOutputFile } from './resolve-output.js';
 
 export interface AgentArtifactOptions {
   /** Largest single artifact this agent uploads or fetches (default 1 GiB). */
@@ -131,19 +132,25 @@ export class AgentArtifacts {
     const outputs = a.artifactOutputs ?? [];
     if (outputs.length === 0) return [];
     const peer = this.requirePeer();
-    const found = outputs.map((o) => ({ name: o.name, file: resolveOutputFile(cwd, o.name, o.path) }));
+    // Each output is opened (and checked) once; the import reads that fd, never the name again.
+    const found: Array<{ name: string; file: OpenedOutput }> = [];
     const refs: ArtifactRef[] = [];
-    let total = 0;
-    for (const f of found) {
-      const r = await this.cache.importFile(f.file, this.maxArtifact);
-      total += r.size;
-      if (total > this.maxTotal) {
-        throw new ArtifactError(
-          'ARTIFACT_TOO_LARGE',
-          `artifacts of this attempt total ${total} bytes, over the ${this.maxTotal}-byte limit`,
-        );
+    try {
+      for (const o of outputs) found.push({ name: o.name, file: openOutputFile(cwd, o.name, o.path) });
+      let total = 0;
+      for (const f of found) {
+        const r = await this.cache.importFile(f.file, this.maxArtifact);
+        total += r.size;
+        if (total > this.maxTotal) {
+          throw new ArtifactError(
+            'ARTIFACT_TOO_LARGE',
+            `artifacts of this attempt total ${total} bytes, over the ${this.maxTotal}-byte limit`,
+          );
+        }
+        refs.push({ name: f.name, digest: r.digest, size: r.size });
       }
-      refs.push({ name: f.name, digest: r.digest, size: r.size });
+    } finally {
+      for (const f of found) closeSync(f.file.fd);
     }
     const ref: TaskRef = { constellationId: a.constellationId, taskId: a.taskId, attempt: a.attempt };
     for (const r of refs) {

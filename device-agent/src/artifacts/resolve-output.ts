@@ -1,6 +1,8 @@
 // Finds the file an artifact output names: a path, or a glob that must match
-// exactly one regular file, inside the work dir (never outside it).
-import { realpathSync, statSync } from 'node:fs';
+// exactly one regular file, inside the work dir (never outside it), and opens
+// it once: the checks and the read go through the same fd, so a task swapping
+// the file (or a folder on its path) for a symlink afterwards changes nothing.
+import { closeSync, constants, fstatSync, openSync, readlinkSync, realpathSync } from 'node:fs';
 import path from 'node:path';
 import { ArtifactError } from '@orrery/protocol/client';
 import { globSync, isDynamicPattern } from 'tinyglobby';
@@ -16,7 +18,18 @@ export function insideWorkDir(root: string, rel: string): string {
   return path.resolve(root, rel);
 }
 
-export function resolveOutputFile(cwd: string, name: string, pattern: string): string {
+/** An output file opened for reading; the caller closes `fd`. */
+export interface OpenedOutput {
+  fd: number;
+  size: number;
+  /** Where it was found (for messages). */
+  path: string;
+}
+
+// O_NOFOLLOW: the last component is never a link; O_NONBLOCK: a FIFO does not hang the open.
+const OPEN_FLAGS = constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0) | (constants.O_NONBLOCK ?? 0);
+
+export function openOutputFile(cwd: string, name: string, pattern: string): OpenedOutput {
   let file: string;
   if (isDynamicPattern(pattern)) {
     insideWorkDir(cwd, pattern);
@@ -37,18 +50,29 @@ export function resolveOutputFile(cwd: string, name: string, pattern: string): s
   } else {
     file = insideWorkDir(cwd, pattern);
   }
-  let st: ReturnType<typeof statSync>;
+  let fd: number;
   try {
-    st = statSync(file);
-  } catch {
+    fd = openSync(file, OPEN_FLAGS);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    // ELOOP: the last component is a symlink (Linux; macOS says EMLINK).
+    if (code === 'ELOOP' || code === 'EMLINK') {
+      throw new ArtifactError('ARTIFACT_NOT_FOUND', `artifact ${name}: ${pattern} is a symlink, which outputs may not be (it could point outside the work dir)`);
+    }
     throw new ArtifactError('ARTIFACT_NOT_FOUND', `artifact ${name}: ${pattern} does not exist in the work dir`);
   }
-  if (!st.isFile()) throw new ArtifactError('ARTIFACT_NOT_FOUND', `artifact ${name}: ${pattern} is not a regular file`);
-  // A symlink pointing out of the work dir must not ship files from elsewhere on the device.
-  const real = realpathSync(file);
-  const realRoot = realpathSync(cwd);
-  if (real !== realRoot && !real.startsWith(realRoot + path.sep)) {
-    throw new ArtifactError('ARTIFACT_NOT_FOUND', `artifact ${name}: ${pattern} points outside the work dir`);
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile()) throw new ArtifactError('ARTIFACT_NOT_FOUND', `artifact ${name}: ${pattern} is not a regular file`);
+    // A folder on the path may be a link: where the open fd really is decides, not the name.
+    const real = process.platform === 'linux' ? readlinkSync(`/proc/self/fd/${fd}`) : realpathSync(file);
+    const realRoot = realpathSync(cwd);
+    if (!real.startsWith(realRoot + path.sep)) {
+      throw new ArtifactError('ARTIFACT_NOT_FOUND', `artifact ${name}: ${pattern} points outside the work dir`);
+    }
+    return { fd, size: st.size, path: real };
+  } catch (err) {
+    closeSync(fd);
+    throw err;
   }
-  return real;
 }

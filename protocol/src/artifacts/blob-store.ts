@@ -7,6 +7,7 @@ import { type Hash, createHash, randomBytes } from 'node:crypto';
 import {
   closeSync,
   createReadStream,
+  fstatSync,
   fsyncSync,
   mkdirSync,
   openSync,
@@ -119,12 +120,17 @@ export class BlobStore {
    * address. The copy, not the original, is what gets served later, so a
    * task changing its file afterwards cannot change a stored blob.
    */
-  async importFile(src: string, maxBytes = Number.POSITIVE_INFINITY): Promise<{ digest: string; size: number }> {
-    const size = statSync(src).size;
+  async importFile(
+    src: string | { fd: number; path: string },
+    maxBytes = Number.POSITIVE_INFINITY,
+  ): Promise<{ digest: string; size: number }> {
+    // An open fd is read as is (never reopened by name): what the caller checked is what gets stored.
+    const name = typeof src === 'string' ? src : src.path;
+    const size = typeof src === 'string' ? statSync(src).size : fstatSync(src.fd).size;
     if (size > maxBytes) {
       throw new ArtifactError(
         'ARTIFACT_TOO_LARGE',
-        `${src} is ${size} bytes, over the ${maxBytes}-byte artifact limit`,
+        `${name} is ${size} bytes, over the ${maxBytes}-byte artifact limit`,
       );
     }
     const file = path.join(this.tmpDir, `import-${randomBytes(8).toString('hex')}.part`);
@@ -132,7 +138,11 @@ export class BlobStore {
     const hash = createHash('sha256');
     let written = 0;
     try {
-      for await (const chunk of createReadStream(src, { highWaterMark: 1 << 20 })) {
+      const stream =
+        typeof src === 'string'
+          ? createReadStream(src, { highWaterMark: 1 << 20 })
+          : createReadStream('', { fd: src.fd, autoClose: false, start: 0, highWaterMark: 1 << 20 });
+      for await (const chunk of stream) {
         const buf = chunk as Buffer;
         hash.update(buf);
         await fh.write(buf, 0, buf.length, written);
@@ -140,7 +150,7 @@ export class BlobStore {
         if (written > maxBytes) {
           throw new ArtifactError(
             'ARTIFACT_TOO_LARGE',
-            `${src} grew over the ${maxBytes}-byte artifact limit while read`,
+            `${name} grew over the ${maxBytes}-byte artifact limit while read`,
           );
         }
       }
