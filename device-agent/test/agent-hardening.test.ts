@@ -197,7 +197,9 @@ describe('adb local paths and environment', () => {
 
 describe('allow.env', () => {
   it('with an allowlist, refuses env names not in allow.env, and code-loading names unless listed exactly', async () => {
-    await startAgent({ allow: { shell: ['echo *'], env: ['GREETING', 'MY_*', 'NODE_OPTIONS'] } });
+    await startAgent({
+      allow: { shell: ['echo *'], http: ['127.0.0.1:9'], env: ['GREETING', 'MY_*', 'NODE_OPTIONS'] },
+    });
     const withEnv = (env: Record<string, string>) => {
       const a = makeAssign('echo "$GREETING"', { outputs: [{ name: 'o', source: 'stdout', path: '' }] });
       a.executor.env = env;
@@ -213,6 +215,11 @@ describe('allow.env', () => {
     expect(rejects[0]?.reason).toContain('must be listed by exact name');
     expect(rejects[1]?.reason).toContain('"PATH"');
     expect(rejects[2]?.reason).toContain('add them to allow.env in the agent config or pass --allow-env');
+    // http starts no process: its env (e.g. from graph defaults) is not checked.
+    const call = makeKindAssign('http', { url: 'http://127.0.0.1:9/' });
+    call.executor.env = { LOG: 'info' };
+    session.deliver({ type: 'assign', value: call });
+    expect(session.of('reject')).toHaveLength(3);
   });
 
   it('a `*` pattern does not let code-loading names through; an mcp server env counts too', async () => {

@@ -103,7 +103,9 @@ export class ExecutorRegistry {
   check(executor: TaskExecutor, a: Assign): AssignProblem | undefined {
     const problem = executor.check(a);
     if (problem) return problem;
-    const kind = executor.kind as 'shell' | 'http' | 'mcp' | 'adb';
+    // Only shell commands and MCP servers get the spec's env (http starts nothing; adb gets the agent's env).
+    const kind = executor.kind;
+    if (kind !== 'shell' && kind !== 'mcp') return undefined;
     const names = Object.keys(a.executor?.env ?? {});
     if (kind === 'mcp') names.push(...Object.keys(parseMcpArgs(parseArgsJson(a)).server.env ?? {}));
     return envProblem(this.allow, kind, names);
