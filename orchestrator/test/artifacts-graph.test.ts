@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { artifactAssignFields } from '../src/artifacts/assign-artifacts.js';
 import { EngineState } from '../src/engine/engine-state.js';
-import { toSchedTask } from '../src/engine/sched-mapping.js';
+import { ARTIFACTS_CAPABILITY, toSchedTask } from '../src/engine/sched-mapping.js';
 import { Scheduler } from '../src/scheduler/index.js';
 import { dev } from './support/sched-fixtures.js';
 import { GraphError, parseGraph } from '../src/graph/index.js';
@@ -210,9 +210,9 @@ describe('placement near the bytes', () => {
     expect(task.inputBytes).toBe(size);
     expect(task.inputBytesByDevice).toEqual({ maker: size, 'fetched-it': size });
 
-    // Three equal idle devices ('aaa' would win a tie by id): the bytes decide.
+    // Three equal idle AIP 2 devices ('aaa' would win a tie by id): the bytes decide.
     const s = new Scheduler();
-    for (const id of ['aaa', 'maker', 'zzz']) s.upsertDevice(dev(id));
+    for (const id of ['aaa', 'maker', 'zzz']) s.upsertDevice(dev(id, { features: [ARTIFACTS_CAPABILITY] }));
     s.enqueue(toSchedTask(c, c.tasks.use!, 1300));
     const [p] = s.schedule(1400);
     expect(p?.deviceId).toBe('maker');
