@@ -8,6 +8,7 @@ import type { Assign, Result, ResultOutcome, TaskRef } from '@orrery/protocol/cl
 import type { ProgressUpdate } from '../progress-marker.js';
 import { extractOutputs, type OutputValues, trimTrailingNewline } from '../task-outputs.js';
 import { buildAttemptEnv, defaultWorkDir, giveWorkDir, makeWorkDir } from './attempt-env.js';
+import { OutputBudget } from './output-budget.js';
 import type { AttemptHooks, ExecutorSettings, RunningAttempt } from './types.js';
 
 export interface AttemptIo {
@@ -61,12 +62,7 @@ class RunnerAttempt implements RunningAttempt, AttemptIo {
   private timer: NodeJS.Timeout | undefined;
   private lastPid: number | undefined;
   private hurryFns: Array<() => void> = [];
-  private forwarded = 0;
-  private truncatedNoted = false;
-  private readonly bytes = { STDOUT: 0, STDERR: 0 };
-  private readonly captured: Buffer[] = [];
-  private capturedBytes = 0;
-  private captureOverflow = false;
+  private readonly output: OutputBudget;
   private envCache: NodeJS.ProcessEnv | undefined;
 
   constructor(
@@ -77,6 +73,10 @@ class RunnerAttempt implements RunningAttempt, AttemptIo {
   ) {
     const { constellationId, taskId, attempt } = assign;
     this.ref = { constellationId, taskId, attempt };
+    this.output = new OutputBudget(settings.maxForwardBytes, settings.maxCaptureBytes, {
+      onOutput: (stream, data, offset) => hooks.onOutput?.(stream, data, offset),
+      note: (text) => this.note(text),
+    });
     const spec = assign.executor;
     this.base = defaultWorkDir(settings.workRoot, this.ref);
     this.ownsCwd = !(spec.cwd && path.isAbsolute(spec.cwd)) && !settings.keepWorkDirs;
@@ -147,12 +147,12 @@ class RunnerAttempt implements RunningAttempt, AttemptIo {
   }
 
   stdout(data: Buffer, capture = true): void {
-    if (capture) this.capture(data);
-    this.forward('STDOUT', data);
+    if (capture) this.output.capture(data);
+    this.output.forward('STDOUT', data);
   }
 
   stderr(data: Buffer): void {
-    this.forward('STDERR', data);
+    this.output.forward('STDERR', data);
   }
 
   note(text: string): void {
@@ -170,33 +170,6 @@ class RunnerAttempt implements RunningAttempt, AttemptIo {
 
   onHurry(fn: () => void): void {
     this.hurryFns.push(fn);
-  }
-
-  private forward(stream: 'STDOUT' | 'STDERR', data: Buffer): void {
-    const offset = this.bytes[stream];
-    this.bytes[stream] += data.length;
-    const room = this.settings.maxForwardBytes - this.forwarded;
-    const slice = data.length <= room ? data : data.subarray(0, Math.max(0, room));
-    if (slice.length > 0) {
-      this.forwarded += slice.length;
-      this.hooks.onOutput?.(stream, slice, offset);
-    }
-    if (slice.length < data.length && !this.truncatedNoted) {
-      this.truncatedNoted = true;
-      this.note(
-        `output truncated: ${this.settings.maxForwardBytes} bytes forwarded, the rest of this attempt's output is dropped`,
-      );
-    }
-  }
-
-  private capture(data: Buffer): void {
-    if (this.captureOverflow) return;
-    if (data.length > this.settings.maxCaptureBytes - this.capturedBytes) {
-      this.captureOverflow = true;
-      return;
-    }
-    this.captured.push(data);
-    this.capturedBytes += data.length;
   }
 
   private stopWith(cause: StopCause): void {
@@ -230,9 +203,10 @@ class RunnerAttempt implements RunningAttempt, AttemptIo {
       error = `timed out after ${this.assign.timeoutMs} ms`;
       exitCode = -1;
     } else if (error === '') {
+      const stdout = this.output.takeStdout();
       const extraction = extractOutputs(this.assign.outputs ?? [], {
-        stdout: trimTrailingNewline(Buffer.concat(this.captured).toString('utf8')),
-        stdoutTruncated: this.captureOverflow,
+        stdout: trimTrailingNewline(stdout.text),
+        stdoutTruncated: stdout.truncated,
         cwd: this.cwd,
         maxBytes: this.settings.maxCaptureBytes,
         kind: this.assign.executor.kind,
@@ -251,7 +225,7 @@ class RunnerAttempt implements RunningAttempt, AttemptIo {
     } else {
       outcome = 'FAILED';
     }
-    this.captured.length = 0;
+    this.output.takeStdout(); // release what a failed attempt captured
     return {
       ...this.ref,
       outcome,
@@ -261,8 +235,8 @@ class RunnerAttempt implements RunningAttempt, AttemptIo {
       error,
       startedAtMs: this.startedAtMs,
       endedAtMs: Date.now(),
-      stdoutBytes: this.bytes.STDOUT,
-      stderrBytes: this.bytes.STDERR,
+      stdoutBytes: this.output.bytes.STDOUT,
+      stderrBytes: this.output.bytes.STDERR,
     };
   }
 }

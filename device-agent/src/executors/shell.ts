@@ -10,6 +10,7 @@ import { parseProgressLines } from '../progress-marker.js';
 import { type CommandPolicy, notAllowed } from '../safety/policy.js';
 import { extractOutputs, trimTrailingNewline } from '../task-outputs.js';
 import { buildAttemptEnv, defaultWorkDir, giveWorkDir, makeWorkDir } from './attempt-env.js';
+import { OutputBudget } from './output-budget.js';
 import type { AssignProblem, AttemptHooks, RunAs, RunningAttempt, TaskExecutor } from './types.js';
 
 export { inputEnvName } from './attempt-env.js';
@@ -110,12 +111,7 @@ class ShellAttempt implements RunningAttempt {
   private stop: StopCause | undefined;
   private kill: { hurry(): void; done: Promise<void> } | undefined;
   private timer: NodeJS.Timeout | undefined;
-  private forwarded = 0;
-  private truncatedNoted = false;
-  private readonly bytes = { STDOUT: 0, STDERR: 0 };
-  private readonly captured: Buffer[] = [];
-  private capturedBytes = 0;
-  private captureOverflow = false;
+  private readonly output: OutputBudget;
   private progressTail = '';
   private resolve!: (r: Result) => void;
 
@@ -127,6 +123,10 @@ class ShellAttempt implements RunningAttempt {
   ) {
     const { constellationId, taskId, attempt } = assign;
     this.ref = { constellationId, taskId, attempt };
+    this.output = new OutputBudget(limits.maxForward, limits.maxCapture, {
+      onOutput: (stream, data, offset) => hooks.onOutput?.(stream, data, offset),
+      note: (text) => this.note(text),
+    });
     this.done = new Promise<Result>((r) => {
       this.resolve = r;
     });
@@ -242,36 +242,11 @@ class ShellAttempt implements RunningAttempt {
   }
 
   private onData(stream: 'STDOUT' | 'STDERR', data: Buffer): void {
-    const offset = this.bytes[stream];
-    this.bytes[stream] += data.length;
     if (stream === 'STDOUT') {
-      this.capture(data);
+      this.output.capture(data);
       if (this.hooks.onProgress) this.scanProgress(data);
     }
-    const room = this.limits.maxForward - this.forwarded;
-    const slice = data.length <= room ? data : data.subarray(0, Math.max(0, room));
-    if (slice.length > 0) {
-      this.forwarded += slice.length;
-      this.hooks.onOutput?.(stream, slice, offset);
-    }
-    // Noted on the first byte dropped, whether or not a chunk filled the cap exactly.
-    if (slice.length < data.length && !this.truncatedNoted) {
-      this.truncatedNoted = true;
-      this.note(
-        `output truncated: ${this.limits.maxForward} bytes forwarded, the rest of this attempt's output is dropped`,
-      );
-    }
-  }
-
-  private capture(data: Buffer): void {
-    if (this.captureOverflow) return;
-    const room = this.limits.maxCapture - this.capturedBytes;
-    if (data.length > room) {
-      this.captureOverflow = true;
-      return;
-    }
-    this.captured.push(data);
-    this.capturedBytes += data.length;
+    this.output.forward(stream, data);
   }
 
   private scanProgress(data: Buffer): void {
@@ -336,9 +311,10 @@ class ShellAttempt implements RunningAttempt {
       outcome = 'TIMED_OUT';
       error ||= `timed out after ${this.assign.timeoutMs} ms`;
     } else if (error === '' && end.exitCode === 0) {
+      const stdout = this.output.takeStdout();
       const extraction = extractOutputs(this.assign.outputs ?? [], {
-        stdout: trimTrailingNewline(Buffer.concat(this.captured).toString('utf8')),
-        stdoutTruncated: this.captureOverflow,
+        stdout: trimTrailingNewline(stdout.text),
+        stdoutTruncated: stdout.truncated,
         cwd: this.cwd,
         maxBytes: this.limits.maxCapture,
       });
@@ -353,7 +329,7 @@ class ShellAttempt implements RunningAttempt {
       outcome = 'FAILED';
       if (error === '') error = end.signal ? `killed by ${end.signal}` : `exit code ${end.exitCode}`;
     }
-    this.captured.length = 0;
+    this.output.takeStdout(); // release what a failed attempt captured
     const result: Result = {
       ...this.ref,
       outcome,
@@ -363,8 +339,8 @@ class ShellAttempt implements RunningAttempt {
       error,
       startedAtMs: this.startedAtMs,
       endedAtMs: Date.now(),
-      stdoutBytes: this.bytes.STDOUT,
-      stderrBytes: this.bytes.STDERR,
+      stdoutBytes: this.output.bytes.STDOUT,
+      stderrBytes: this.output.bytes.STDERR,
     };
     const done = (r: Result): void => {
       if (this.ownsCwd) rmSync(this.base, { recursive: true, force: true });
