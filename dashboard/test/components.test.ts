@@ -14,6 +14,7 @@ import { PlanPreview } from '../src/components/plan-preview.js';
 import { ProblemBox } from '../src/components/problem-box.js';
 import { describePlanner, SubmitView } from '../src/components/submit-view.js';
 import { SourceEditor } from '../src/components/source-editor.js';
+import { downloadName } from '../src/components/artifacts-section.js';
 import { ResolvedSection, TaskDrawer } from '../src/components/task-drawer.js';
 import { DagView } from '../src/graph/dag-view.js';
 import { type Permissions, PermissionsContext, permissionsFor, STEER_ALLOWED } from '../src/state/permissions.js';
@@ -90,6 +91,49 @@ describe('TaskDrawer', () => {
     const root = drawer('done', OPERATOR);
     expect(isDisabled(root, 'task-skip')).toBe(true);
     expect(isDisabled(root, 'task-cancel')).toBe(true);
+  });
+});
+
+describe('TaskDrawer artifacts', () => {
+  const digest = 'ab'.repeat(32);
+  const make = task('make', {
+    status: 'succeeded',
+    spec: { ...task('make').spec, artifacts: { bundle: 'dist/app.tgz', logs: 'out/*.log' } },
+    artifacts: { bundle: { digest, size: 3 * 1024 * 1024 + 512 }, logs: { digest: 'cd'.repeat(32), size: 17 } },
+  });
+  const use = task('use', {
+    spec: { ...task('use').spec, artifactInputs: { 'app/app.tgz': { task: 'make', artifact: 'bundle' } } },
+  });
+  const pending = task('later', { spec: { ...task('later').spec, artifacts: { report: 'r.txt' } } });
+  const c = constellation({ make, use, later: pending, plain: task('plain') });
+  const drawer = (taskId: string) =>
+    render(h(TaskDrawer, { constellation: c, taskId, devices: new Map(), onClose: noop, onChanged: noop }));
+
+  it('lists produced artifacts with a readable size, a short digest titled with the full one and a download', () => {
+    const row = byTestId(drawer('make'), 'artifact-bundle') as HTMLElement;
+    expect(row.textContent).toContain('bundle');
+    expect(byTestId(row, 'artifact-size')?.textContent).toBe('3.0 MiB');
+    const shown = byTestId(row, 'artifact-digest');
+    expect(shown?.textContent).toBe(`sha256:${digest.slice(0, 12)}`);
+    expect(shown?.getAttribute('title')).toBe(digest);
+    expect(byTestId(row, 'artifact-download')?.textContent).toBe('download');
+    expect(byTestId(drawer('make'), 'artifact-logs')?.textContent).toContain('17 B');
+  });
+
+  it('shows where each consumed artifact lands and where it comes from', () => {
+    const input = byTestId(drawer('use'), 'artifact-input-app/app.tgz');
+    expect(input?.textContent).toContain('app/app.tgz');
+    expect(input?.textContent).toContain('← tasks.make.artifacts.bundle');
+  });
+
+  it('says a declared artifact is not stored yet, and has no section for a task without any', () => {
+    expect(byTestId(drawer('later'), 'artifacts-none')?.textContent).toContain('none yet (declares report)');
+    expect(byTestId(drawer('plain'), 'task-artifacts')).toBeNull();
+  });
+
+  it('names the download after the declared file when it is a plain path', () => {
+    expect(downloadName('bundle', 'dist/app.tgz')).toBe('app.tgz');
+    expect(downloadName('logs', 'out/*.log')).toBe('logs');
   });
 });
 

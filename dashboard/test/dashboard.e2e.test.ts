@@ -3,6 +3,8 @@
 // playwright-core. It submits through the page, watches the DAG settle from
 // SSE updates, reads logs in the task drawer, lists devices and shows a
 // submit error's code.
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api, type Stack, startStack } from '../../scripts/testing/stack.js';
@@ -47,6 +49,20 @@ tasks:
   stuck:
     run: echo never
     target: { labels: [nowhere] }
+`;
+
+// make writes a file and declares it as an artifact; use receives it before it starts.
+const ARTIFACT_BYTES = 'artifact-from-the-dashboard-e2e\n'.repeat(100);
+const ARTIFACT_GRAPH = `name: dashboard-e2e-artifacts
+tasks:
+  make:
+    run: for i in $(seq 100); do echo artifact-from-the-dashboard-e2e; done > bundle.txt
+    artifacts:
+      bundle: bundle.txt
+  use:
+    artifactInputs:
+      in/bundle.txt: tasks.make.artifacts.bundle
+    run: wc -c in/bundle.txt
 `;
 
 // `needs` names a task that does not exist: the server must refuse the graph.
@@ -269,6 +285,38 @@ describe('dashboard in a browser against a real orchestrator and agents', () => 
     expect(await page.inputValue('[data-testid="submit-format"]')).toBe('json');
     await page.click('[data-testid="submit-button"]');
     await page.waitForSelector(node('one', 'succeeded'));
+  });
+
+  it("shows a task's artifacts in its drawer and downloads the exact bytes", async () => {
+    const created = await api<{ id: string }>(stack!.url, 'POST', '/v1/constellations', {
+      source: ARTIFACT_GRAPH,
+      format: 'yaml',
+    });
+    await page.click(`[data-testid="constellation-item-${created.id}"]`);
+    await page.waitForSelector(node('use', 'succeeded'));
+    const expected = createHash('sha256').update(ARTIFACT_BYTES).digest('hex');
+
+    // The consumer lists where its input lands and where it comes from.
+    await page.click('[data-testid="node-use"]');
+    await page.waitForSelector('[data-testid="task-drawer"][data-task-id="use"]');
+    expect(await page.locator('[data-testid="artifact-input-in/bundle.txt"]').textContent()).toContain(
+      'tasks.make.artifacts.bundle',
+    );
+
+    await page.click('[data-testid="node-make"]');
+    const row = page.locator('[data-testid="task-drawer"][data-task-id="make"] [data-testid="artifact-bundle"]');
+    await row.waitFor();
+    expect(await row.locator('[data-testid="artifact-digest"]').getAttribute('title')).toBe(expected);
+    expect(await row.locator('[data-testid="artifact-size"]').textContent()).toBe('3.1 KiB');
+
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      row.locator('[data-testid="artifact-download"]').click(),
+    ]);
+    expect(download.suggestedFilename()).toBe('bundle.txt');
+    const bytes = readFileSync(await download.path());
+    expect(bytes.length).toBe(ARTIFACT_BYTES.length);
+    expect(createHash('sha256').update(bytes).digest('hex')).toBe(expected);
   });
 
   it('raised no uncaught errors in the page', () => {

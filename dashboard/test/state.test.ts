@@ -93,6 +93,22 @@ describe('applyTaskEvents', () => {
     expect(next.dependencies).toBe(c.dependencies);
     expect(applyTaskEvents(c, [])).toBe(c);
   });
+
+  it('keeps the artifacts a succeeded task reported and drops them when a retry starts it again', () => {
+    const ev = (status: 'running' | 'succeeded', artifacts?: Record<string, { digest: string; size: number }>) => ({
+      constellationId: 'c1',
+      taskId: 'a',
+      status,
+      attempts: [],
+      outputs: {},
+      ...(artifacts ? { artifacts } : {}),
+    });
+    const bundle = { digest: 'ab'.repeat(32), size: 9 };
+    const done = applyTaskEvents(c, [ev('succeeded', { bundle })]);
+    expect(done.tasks.a?.artifacts).toEqual({ bundle });
+    expect(applyTaskEvents(done, [ev('succeeded')]).tasks.a?.artifacts).toEqual({ bundle });
+    expect(applyTaskEvents(done, [ev('running')]).tasks.a?.artifacts).toBeUndefined();
+  });
 });
 
 describe('merging out-of-order updates', () => {

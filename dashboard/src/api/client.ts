@@ -4,6 +4,7 @@
 import { ApiError, parseProblem } from './api-error.js';
 import { getToken, markAuthRequired } from './token-store.js';
 import type {
+  ArtifactListItem,
   Constellation,
   ConstellationSummary,
   DeviceView,
@@ -64,6 +65,13 @@ export const api = {
     const q = attempt === undefined ? '' : `?attempt=${attempt}`;
     const res = await request('GET', `/constellations/${enc(id)}/tasks/${enc(taskId)}/logs${q}`);
     return res.text();
+  },
+  artifacts: (id: string, taskId: string) =>
+    json<{ items: ArtifactListItem[] }>('GET', `/constellations/${enc(id)}/artifacts?task=${enc(taskId)}`),
+  /** The blob's bytes; the route needs the bearer token, so a plain link cannot fetch it. */
+  artifactBlob: async (digest: string): Promise<Blob> => {
+    const res = await request('GET', `/artifacts/${enc(digest)}`);
+    return res.blob();
   },
   listDevices: () => json<{ items: DeviceView[] }>('GET', '/devices'),
   drainDevice: (id: string) => json<DeviceView>('POST', `/devices/${enc(id)}/drain`),

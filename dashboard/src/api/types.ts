@@ -85,9 +85,31 @@ export interface TaskSpec {
   executor: ExecutorSpec;
   inputs: Record<string, string>;
   outputs: Record<string, unknown>;
+  /** Files the task produces: name -> path or glob in its work dir. */
+  artifacts?: Record<string, string>;
+  /** Files placed in its work dir before it starts: destination path -> producer. */
+  artifactInputs?: Record<string, ArtifactSource>;
   priority: number;
   timeoutMs?: number;
   retry: RetryPolicy;
+}
+
+export interface ArtifactSource {
+  task: string;
+  artifact: string;
+}
+
+/** A stored, content-addressed blob (digest = sha256 hex). */
+export interface ArtifactRecord {
+  digest: string;
+  size: number;
+}
+
+/** One item of GET /v1/constellations/:id/artifacts. */
+export interface ArtifactListItem extends ArtifactRecord {
+  task: string;
+  name: string;
+  attempt?: number;
 }
 
 export type AttemptOutcome = 'succeeded' | 'failed' | 'timed_out' | 'cancelled' | 'interrupted' | 'lost';
@@ -114,6 +136,8 @@ export interface TaskState {
   status: TaskStatus;
   attempts: Attempt[];
   outputs: Record<string, string>;
+  /** Stored artifacts of the attempt that succeeded. */
+  artifacts?: Record<string, ArtifactRecord>;
   waitingReason?: string;
   notBefore?: number;
   progress?: TaskProgress;
@@ -243,6 +267,7 @@ export interface TaskEvent {
   status: TaskStatus;
   attempts: Attempt[];
   outputs: Record<string, string>;
+  artifacts?: Record<string, ArtifactRecord>;
   waitingReason?: string;
   progress?: TaskProgress;
 }

@@ -4,6 +4,7 @@ import { api } from '../api/client.js';
 import { type Constellation, type DeviceView, TERMINAL_TASK_STATUSES, type TaskDetail } from '../api/types.js';
 import { usePermissions } from '../state/permissions.js';
 import { formatClock, formatDuration } from '../format/time.js';
+import { ArtifactsSection } from './artifacts-section.js';
 import { LogView } from './log-view.js';
 import { StatusBadge } from './status-badge.js';
 
@@ -228,6 +229,8 @@ export function TaskDrawer({ constellation, taskId, devices, onClose, onChanged 
           </dl>
         )}
       </section>
+
+      <ArtifactsSection constellationId={constellation.id} taskId={taskId} task={task} />
 
       <section>
         <h3>Attempts</h3>

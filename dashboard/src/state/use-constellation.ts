@@ -33,6 +33,8 @@ export function applyTaskEvents(c: Constellation, events: Iterable<TaskEvent>): 
       status: ev.status,
       attempts: ev.attempts ?? task.attempts,
       outputs: ev.outputs ?? task.outputs,
+      // Events carry artifacts once the task succeeded; a retry starts without them.
+      artifacts: ev.artifacts ?? (ev.status === 'succeeded' ? task.artifacts : undefined),
       waitingReason: ev.waitingReason,
       progress: ev.progress,
     };
