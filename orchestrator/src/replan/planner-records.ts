@@ -5,6 +5,7 @@ import type { Database, Statement } from 'better-sqlite3';
 import type { EditOperation } from '../model/types.js';
 import type { PlannerKind } from '../planner/types.js';
 import { toStoreError } from '../store/errors.js';
+import type { PlannerCallRetention } from './planner-retention.js';
 
 export interface PlannerCallRecord {
   id: number;
@@ -130,7 +131,11 @@ export class PlannerRecords {
   private readonly countFor: Statement;
   private readonly decide: Statement;
 
-  constructor(db: Database) {
+  /** `retention` is told of each insert and prunes the audit log off the hot path. */
+  constructor(
+    db: Database,
+    private readonly retention?: PlannerCallRetention,
+  ) {
     this.insertCall = db.prepare(
       `INSERT INTO planner_calls (at, kind, planner, model, constellation_id, requested_by, prompt, response, outcome, error, duration_ms)
        VALUES (@at, @kind, @planner, @model, @constellationId, @requestedBy, @prompt, @response, @outcome, @error, @durationMs)`,
@@ -161,7 +166,7 @@ export class PlannerRecords {
   }
 
   recordCall(c: Omit<PlannerCallRecord, 'id'>): number {
-    return this.guard('recording a planner call', () =>
+    const id = this.guard('recording a planner call', () =>
       Number(
         this.insertCall.run({
           ...c,
@@ -171,6 +176,8 @@ export class PlannerRecords {
         }).lastInsertRowid,
       ),
     );
+    this.retention?.requestPrune();
+    return id;
   }
 
   /** Newest first; `before` pages back by id. */

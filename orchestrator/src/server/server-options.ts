@@ -1,4 +1,5 @@
 import type { PlannerConfig } from '../planner/index.js';
+import type { PlannerRetentionPolicy } from '../replan/planner-retention.js';
 // Settings of one orchestrator process, from flags and environment.
 export interface ServerOptions {
   host: string;
@@ -23,6 +24,8 @@ export interface ServerOptions {
   planner?: PlannerConfig;
   /** Most replan proposals per constellation (default 5). */
   maxReplanProposals?: number;
+  /** Planner audit log retention (defaults in planner-retention.ts: 10,000 calls, 30 days). */
+  plannerRetention?: Partial<PlannerRetentionPolicy>;
   /** Largest single artifact accepted (default 1 GiB). */
   artifactMaxBytes?: number;
   /** Unreferenced artifacts are evicted (LRU) while the store is above this (default 20 GiB). */

@@ -17,6 +17,7 @@ import { OrreryError } from '../errors.js';
 import { createLogger } from '../logger.js';
 import { createPlanner, type DeviceProfile } from '../planner/index.js';
 import { PlannerRecords } from '../replan/planner-records.js';
+import { PlannerCallRetention } from '../replan/planner-retention.js';
 import { PlanningService } from '../replan/planning-service.js';
 import { openSqliteStore } from '../store/index.js';
 import { startTracing } from '../tracing/index.js';
@@ -83,10 +84,11 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     heartbeatIntervalMs: opts.heartbeatIntervalMs,
     missedHeartbeats: opts.missedHeartbeats,
   });
+  const plannerRetention = new PlannerCallRetention(store.db, opts.plannerRetention ?? {}, logger);
   const planning = new PlanningService({
     service,
     planner: createPlanner(opts.planner),
-    records: new PlannerRecords(store.db),
+    records: new PlannerRecords(store.db, plannerRetention),
     devices: () =>
       [...engine.devices.all()].map(
         (d): DeviceProfile => ({
@@ -117,6 +119,8 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     ...(opts.maxReplanProposals !== undefined ? { maxProposals: opts.maxReplanProposals } : {}),
   });
   planning.start();
+  // A restart with a backlog prunes it without waiting for the next planner call.
+  plannerRetention.requestPrune();
   const tls = opts.tls ? { cert: readFileSync(opts.tls.certFile), key: readFileSync(opts.tls.keyFile) } : undefined;
   const app = buildHttpApp({
     service,
@@ -179,6 +183,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       closing ??= (async () => {
         await app.close().catch(() => undefined);
         await planning.close();
+        plannerRetention.close();
         await gateway.close();
         artifacts.close();
         await engine.close();
