@@ -16,68 +16,25 @@ export function registerServer(program: Command): void {
     .option('-p, --port <port>', 'HTTP/WebSocket port (0 = any free port)', int, DEFAULT_SERVER_OPTIONS.port)
     .option('-d, --data-dir <dir>', 'where the journal (SQLite) and state live', DEFAULT_SERVER_OPTIONS.dataDir)
     .option('--no-auth', 'disable API and agent authentication (loopback only, for local development)')
-    .option(
-      '--grpc-port <port>',
-      'serve AIP over gRPC on this port too (default: HTTP port + 1; 0 = any free port)',
-      int,
-    )
+    .option('--grpc-port <port>', 'serve AIP over gRPC on this port too (default: HTTP port + 1; 0 = any free port)', int)
     .option('--no-grpc', 'serve AIP over WebSocket only')
     .option('--tls-cert <file>', 'PEM certificate: serve https/wss and grpcs')
     .option('--tls-key <file>', 'PEM private key for --tls-cert')
-    .option(
-      '--heartbeat-ms <ms>',
-      'agent heartbeat interval; a device is lost after 3 missed',
-      int,
-      DEFAULT_SERVER_OPTIONS.heartbeatIntervalMs,
-    )
+    .option('--heartbeat-ms <ms>', 'agent heartbeat interval; a device is lost after 3 missed', int, DEFAULT_SERVER_OPTIONS.heartbeatIntervalMs)
     .option('--dashboard-dir <dir>', 'serve the dashboard from this folder (default: the built dashboard)')
-    .option(
-      '--snapshot-every <events>',
-      'write a state snapshot after this many journal events',
-      int,
-      DEFAULT_SERVER_OPTIONS.snapshotEveryEvents,
-    )
-    .option(
-      '--snapshot-min-interval-ms <ms>',
-      'never snapshot more often than this (a snapshot pauses the engine)',
-      int,
-      5000,
-    )
-    .option(
-      '--recovery-grace-ms <ms>',
-      'after a restart, how long devices holding work get to reconnect before it is rerun',
-      int,
-      15_000,
-    )
-    .option(
-      '--llm-base-url <url>',
-      'OpenAI-compatible endpoint for the planner, e.g. http://127.0.0.1:11434/v1 (env ORRERY_LLM_BASE_URL; default: built-in planner)',
-    )
+    .option('--snapshot-every <events>', 'write a state snapshot after this many journal events', int, DEFAULT_SERVER_OPTIONS.snapshotEveryEvents)
+    .option('--snapshot-min-interval-ms <ms>', 'never snapshot more often than this (a snapshot pauses the engine)', int, 5000)
+    .option('--recovery-grace-ms <ms>', 'after a restart, how long devices holding work get to reconnect before it is rerun', int, 15_000)
+    .option('--llm-base-url <url>', 'OpenAI-compatible endpoint for the planner, e.g. http://127.0.0.1:11434/v1 (env ORRERY_LLM_BASE_URL; default: built-in planner)')
     .option('--llm-model <model>', 'model name for the planner (env ORRERY_LLM_MODEL)')
     .option('--llm-api-key <key>', 'API key for the planner endpoint (env ORRERY_LLM_API_KEY; prefer the env)')
-    .option(
-      '--llm-timeout-ms <ms>',
-      'per-request timeout for the planner endpoint (env ORRERY_LLM_TIMEOUT_MS, default 60000)',
-      int,
-    )
+    .option('--llm-timeout-ms <ms>', 'per-request timeout for the planner endpoint (env ORRERY_LLM_TIMEOUT_MS, default 60000)', int)
     .option('--replan-max <n>', 'most replan proposals per constellation (default 5)', int)
-    .option(
-      '--planner-calls-keep <n>',
-      'keep the newest n planner audit calls (default 10000; 0 = no count limit)',
-      int,
-    )
-    .option(
-      '--planner-calls-max-age-days <days>',
-      'drop planner audit calls older than this (default 30; 0 = no age limit)',
-      int,
-    )
+    .option('--planner-calls-keep <n>', 'keep the newest n planner audit calls (default 10000; 0 = no count limit)', int)
+    .option('--planner-calls-max-age-days <days>', 'drop planner audit calls older than this (default 30; 0 = no age limit)', int)
     .option('--log-level <level>', 'trace, debug, info, warn, error', DEFAULT_SERVER_OPTIONS.logLevel)
     .option('--artifact-max-bytes <bytes>', 'largest single artifact an agent may upload (default 1 GiB)', int)
-    .option(
-      '--artifact-store-max-bytes <bytes>',
-      'evict unreferenced artifacts (LRU) above this total (default 20 GiB)',
-      int,
-    )
+    .option('--artifact-store-max-bytes <bytes>', 'evict unreferenced artifacts (LRU) above this total (default 20 GiB)', int)
     .action(async (opts) => {
       // Loaded on demand so client commands start fast.
       const { startServer } = await import('../../server/start.js');
