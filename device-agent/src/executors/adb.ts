@@ -8,7 +8,7 @@ import path from 'node:path';
 import type { Assign } from '@orrery/protocol/client';
 import { type CommandPolicy, notAllowed } from '../safety/policy.js';
 import { isConfinedRelative, isInside } from '../task-outputs.js';
-import { type Args, ArgsError, onlyKeys, optStr, parseArgsJson, str } from './args.js';
+import { type Args, ArgsError, onlyKeys, optStr, parseArgsJson, readArgs, str } from './args.js';
 import { type AttemptIo, startAttempt, type WorkEnd } from './attempt-runner.js';
 import { spawnInGroup } from './group-process.js';
 import type { AssignProblem, AttemptHooks, ExecutorSettings, RunningAttempt, TaskExecutor } from './types.js';
@@ -88,13 +88,9 @@ export class AdbExecutor implements TaskExecutor {
   ) {}
 
   check(assign: Assign): AssignProblem | undefined {
-    let args: AdbArgs;
-    try {
-      args = parseAdbArgs(parseArgsJson(assign));
-    } catch (err) {
-      if (err instanceof ArgsError) return { code: 'BAD_ASSIGN', message: `adb: ${err.message}` };
-      throw err;
-    }
+    const read = readArgs(assign, parseAdbArgs);
+    if ('problem' in read) return read.problem;
+    const args = read.args;
     if (this.allow) {
       const refused = adbOperations(args).find((op) => !this.allow!.matches(op));
       if (refused !== undefined)
@@ -230,7 +226,10 @@ function pushSource(cwd: string, rel: string): string {
  */
 function pullTarget(cwd: string, rel: string, runAs: ExecutorSettings['runAs']): string {
   const root = realpathSync(cwd);
-  const parts = path.normalize(rel).split(path.sep).filter((p) => p !== '' && p !== '.');
+  const parts = path
+    .normalize(rel)
+    .split(path.sep)
+    .filter((p) => p !== '' && p !== '.');
   let cur = root;
   for (const [i, part] of parts.entries()) {
     cur = path.join(cur, part);

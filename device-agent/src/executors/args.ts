@@ -3,6 +3,7 @@
 // but the agent checks again and rejects with BAD_ASSIGN rather than trust
 // what arrives over the wire.
 import type { Assign } from '@orrery/protocol/client';
+import type { AssignProblem } from './types.js';
 
 export class ArgsError extends Error {}
 
@@ -19,6 +20,20 @@ export function parseArgsJson(assign: Assign): Args {
   }
   if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new ArgsError('args must be an object');
   return v as Args;
+}
+
+/**
+ * An Assign's args read by one executor's parser; a malformed one becomes the
+ * BAD_ASSIGN problem the agent rejects with (any other error is a bug and is thrown).
+ */
+export function readArgs<T>(assign: Assign, parse: (args: Args) => T): { args: T } | { problem: AssignProblem } {
+  try {
+    return { args: parse(parseArgsJson(assign)) };
+  } catch (err) {
+    if (err instanceof ArgsError)
+      return { problem: { code: 'BAD_ASSIGN', message: `${assign.executor.kind}: ${err.message}` } };
+    throw err;
+  }
 }
 
 export function onlyKeys(args: Args, allowed: readonly string[], where = 'args'): void {

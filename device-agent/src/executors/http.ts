@@ -5,7 +5,7 @@
 // Redirects are followed by hand so each hop passes the host allowlist.
 import type { Assign } from '@orrery/protocol/client';
 import { type CommandPolicy, notAllowed } from '../safety/policy.js';
-import { type Args, ArgsError, duration, onlyKeys, parseArgsJson, str, strMap } from './args.js';
+import { type Args, ArgsError, duration, onlyKeys, parseArgsJson, readArgs, str, strMap } from './args.js';
 import { type AttemptIo, startAttempt, type WorkEnd } from './attempt-runner.js';
 import type { AssignProblem, AttemptHooks, ExecutorSettings, RunningAttempt, TaskExecutor } from './types.js';
 
@@ -79,13 +79,9 @@ export class HttpExecutor implements TaskExecutor {
   ) {}
 
   check(assign: Assign): AssignProblem | undefined {
-    let args: HttpArgs;
-    try {
-      args = parseHttpArgs(parseArgsJson(assign));
-    } catch (err) {
-      if (err instanceof ArgsError) return { code: 'BAD_ASSIGN', message: `http: ${err.message}` };
-      throw err;
-    }
+    const read = readArgs(assign, parseHttpArgs);
+    if ('problem' in read) return read.problem;
+    const args = read.args;
     if (!hostAllowed(this.allow, args.url))
       return notAllowed(this.allow!, `http host ${JSON.stringify(args.url.host)}`);
     return undefined;

@@ -12,7 +12,18 @@ import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import type { Assign } from '@orrery/protocol/client';
 import { type CommandPolicy, notAllowed } from '../safety/policy.js';
 import { AGENT_VERSION } from '../version.js';
-import { type Args, ArgsError, duration, onlyKeys, optStr, parseArgsJson, str, strList, strMap } from './args.js';
+import {
+  type Args,
+  ArgsError,
+  duration,
+  onlyKeys,
+  optStr,
+  parseArgsJson,
+  readArgs,
+  str,
+  strList,
+  strMap,
+} from './args.js';
 import { type AttemptIo, startAttempt, type WorkEnd } from './attempt-runner.js';
 import { type GroupProcess, spawnInGroup } from './group-process.js';
 import type { AssignProblem, AttemptHooks, ExecutorSettings, RunningAttempt, TaskExecutor } from './types.js';
@@ -70,13 +81,9 @@ export class McpExecutor implements TaskExecutor {
   ) {}
 
   check(assign: Assign): AssignProblem | undefined {
-    let args: McpArgs;
-    try {
-      args = parseMcpArgs(parseArgsJson(assign));
-    } catch (err) {
-      if (err instanceof ArgsError) return { code: 'BAD_ASSIGN', message: `mcp: ${err.message}` };
-      throw err;
-    }
+    const read = readArgs(assign, parseMcpArgs);
+    if ('problem' in read) return read.problem;
+    const args = read.args;
     const line = serverCommandLine(args);
     if (this.allow && !this.allow.matches(line))
       return notAllowed(this.allow, `mcp server ${JSON.stringify(line.slice(0, 200))}`);
