@@ -8,41 +8,33 @@ import { chmodSync, chownSync, mkdirSync, readdirSync, rmSync, statSync, symlink
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { DeviceAgent } from '../src/agent.js';
+import type { DeviceAgent } from '../src/agent.js';
 import type { DeviceAgentOptions } from '../src/agent-options.js';
 import { AdbExecutor } from '../src/executors/adb.js';
 import { makeWorkDir } from '../src/executors/attempt-env.js';
 import { ShellExecutor } from '../src/executors/shell.js';
 import { CommandPolicy } from '../src/safety/policy.js';
-import { FakeSession } from './fake-session.js';
-import { executorSettings, makeAssign, makeKindAssign, recordHooks, tempDir, waitFor } from './helpers.js';
+import type { FakeSession } from './fake-session.js';
+import {
+  executorSettings,
+  makeAssign,
+  makeKindAssign,
+  resultFor,
+  startFakeAgent,
+  tempDir,
+} from './helpers.js';
 
 let tmp: ReturnType<typeof tempDir>;
 let agent: DeviceAgent | undefined;
 let session: FakeSession;
 
 async function startAgent(extra: Partial<DeviceAgentOptions> = {}): Promise<void> {
-  agent = new DeviceAgent({
-    serverUrl: 'ws://127.0.0.1:1',
-    name: 'hardened-device',
-    dataDir: path.join(tmp.dir, 'data'),
-    slots: 2,
-    executor: { killGraceMs: 300 },
-    flushTimeoutMs: 200,
-    createSession: (config) => {
-      session = new FakeSession(config);
-      return session;
-    },
-    ...extra,
+  agent = await startFakeAgent({ name: 'hardened-device', dataDir: path.join(tmp.dir, 'data'), ...extra }, (s) => {
+    session = s;
   });
-  await agent.start();
 }
 
-async function resultOf(a: ReturnType<typeof makeAssign>) {
-  session.deliver({ type: 'assign', value: a });
-  await waitFor(() => session.of('result').some((r) => r.taskId === a.taskId), 15_000);
-  return session.of('result').find((r) => r.taskId === a.taskId)!;
-}
+const resultOf = (a: ReturnType<typeof makeAssign>) => resultFor(session, a);
 
 function shell(): ShellExecutor {
   return new ShellExecutor({ workRoot: path.join(tmp.dir, 'work'), killGraceMs: 300 });

@@ -5,12 +5,12 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Welcome } from '@orrery/protocol';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { DeviceAgent } from '../src/agent.js';
-import { runAgentCli } from '../src/cli.js';
+import type { DeviceAgent } from '../src/agent.js';
 import type { DeviceAgentOptions } from '../src/agent-options.js';
+import { runAgentCli } from '../src/cli.js';
 import { contactLostAt, DisconnectLease } from '../src/disconnect-lease.js';
-import { FakeSession } from './fake-session.js';
-import { makeAssign, tempDir, waitFor } from './helpers.js';
+import type { FakeSession } from './fake-session.js';
+import { makeAssign, startFakeAgent, tempDir, waitFor } from './helpers.js';
 
 describe('contactLostAt', () => {
   it('counts from the last frame when the session noticed silence, else from now', () => {
@@ -54,20 +54,15 @@ describe('DeviceAgent with stopAfterDisconnectMs', () => {
   let session: FakeSession;
 
   async function start(extra: Partial<DeviceAgentOptions>): Promise<void> {
-    agent = new DeviceAgent({
-      serverUrl: 'ws://127.0.0.1:1',
+    const opts = {
       name: 'lease-device',
       dataDir: path.join(tmp.dir, 'data'),
-      slots: 2,
       executor: { killGraceMs: 200 },
-      flushTimeoutMs: 200,
-      createSession: (config) => {
-        session = new FakeSession(config);
-        return session;
-      },
       ...extra,
+    };
+    agent = await startFakeAgent(opts, (s) => {
+      session = s;
     });
-    await agent.start();
     await new Promise((r) => setImmediate(r)); // the fake's Welcome
   }
 

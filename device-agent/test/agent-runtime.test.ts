@@ -1,8 +1,8 @@
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { DeviceAgent } from '../src/agent.js';
-import { FakeSession } from './fake-session.js';
-import { makeAssign, tempDir, waitFor } from './helpers.js';
+import type { DeviceAgent } from '../src/agent.js';
+import type { FakeSession } from './fake-session.js';
+import { makeAssign, startFakeAgent, tempDir, waitFor } from './helpers.js';
 
 describe('DeviceAgent runtime (fake session)', () => {
   let tmp: ReturnType<typeof tempDir>;
@@ -10,20 +10,17 @@ describe('DeviceAgent runtime (fake session)', () => {
   let session: FakeSession;
 
   async function startAgent(slots = 2, flushTimeoutMs = 500): Promise<void> {
-    agent = new DeviceAgent({
-      serverUrl: 'ws://127.0.0.1:1',
+    const opts = {
       name: 'test-device',
       labels: ['lab'],
       dataDir: path.join(tmp.dir, 'data'),
       slots,
       executor: { killGraceMs: 300, maxForwardBytes: 512 * 1024 },
       flushTimeoutMs,
-      createSession: (config) => {
-        session = new FakeSession(config);
-        return session;
-      },
+    };
+    agent = await startFakeAgent(opts, (s) => {
+      session = s;
     });
-    await agent.start();
   }
 
   beforeEach(() => {
@@ -54,9 +51,15 @@ describe('DeviceAgent runtime (fake session)', () => {
     const types = session.sent.map((b) => b.type);
     expect(types[0]).toBe('accept');
     expect(types.at(-1)).toBe('result');
-    expect(session.of('progress')).toEqual([{ constellationId: 'c1', taskId: a.taskId, attempt: 1, fraction: 0.5, message: 'half' }]);
+    expect(session.of('progress')).toEqual([
+      { constellationId: 'c1', taskId: a.taskId, attempt: 1, fraction: 0.5, message: 'half' },
+    ]);
     const logs = session.of('log');
-    const text = (s: string) => logs.filter((l) => l.stream === s).map((l) => Buffer.from(l.data).toString()).join('');
+    const text = (s: string) =>
+      logs
+        .filter((l) => l.stream === s)
+        .map((l) => Buffer.from(l.data).toString())
+        .join('');
     expect(text('STDOUT')).toBe('::progress 0.5 half\nout\n');
     expect(text('STDERR')).toBe('err\n');
     expect(text('SYSTEM')).toMatch(/^succeeded after [\d.]+ s \(exit code 0\)\n$/);
@@ -64,7 +67,9 @@ describe('DeviceAgent runtime (fake session)', () => {
     expect(r?.outcome).toBe('SUCCEEDED');
     expect(r?.outputs.o).toBe('::progress 0.5 half\nout');
     // Result and final system line wait in the outbox until acknowledged.
-    expect(session.config.taskReports?.()).toEqual([{ constellationId: 'c1', taskId: a.taskId, attempt: 1, state: 'finished' }]);
+    expect(session.config.taskReports?.()).toEqual([
+      { constellationId: 'c1', taskId: a.taskId, attempt: 1, state: 'finished' },
+    ]);
     session.ackAll();
     expect(session.config.taskReports?.()).toEqual([]);
   });
@@ -95,7 +100,9 @@ describe('DeviceAgent runtime (fake session)', () => {
     session.deliver({ type: 'assign', value: makeAssign('true') });
     expect(session.of('reject').map((r) => r.code)).toEqual(['UNSUPPORTED_EXECUTOR', 'BAD_ASSIGN', 'NO_FREE_SLOT']);
     expect(session.config.heartbeat?.()).toMatchObject({ running: 1, freeSlots: 0 });
-    expect(session.config.taskReports?.()).toEqual([{ constellationId: 'c1', taskId: long.taskId, attempt: 1, state: 'running' }]);
+    expect(session.config.taskReports?.()).toEqual([
+      { constellationId: 'c1', taskId: long.taskId, attempt: 1, state: 'running' },
+    ]);
   });
 
   it('cancels a running task by killing it', async () => {

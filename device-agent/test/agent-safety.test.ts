@@ -6,13 +6,13 @@ import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { DeviceAgent } from '../src/agent.js';
+import type { DeviceAgent } from '../src/agent.js';
 import type { DeviceAgentOptions } from '../src/agent-options.js';
 import { saveCredentials } from '../src/credentials.js';
 import { ensureDir } from '../src/durable-file.js';
 import { scrubbedEnv } from '../src/safety/task-env.js';
-import { FakeSession } from './fake-session.js';
-import { makeAssign, makeKindAssign, tempDir, waitFor } from './helpers.js';
+import type { FakeSession } from './fake-session.js';
+import { makeAssign, makeKindAssign, resultFor, startFakeAgent, tempDir } from './helpers.js';
 
 const MCP_SERVER = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures', 'mcp-server.mjs');
 
@@ -21,27 +21,12 @@ let agent: DeviceAgent | undefined;
 let session: FakeSession;
 
 async function startAgent(extra: Partial<DeviceAgentOptions> = {}): Promise<void> {
-  agent = new DeviceAgent({
-    serverUrl: 'ws://127.0.0.1:1',
-    name: 'safe-device',
-    dataDir: path.join(tmp.dir, 'data'),
-    slots: 2,
-    executor: { killGraceMs: 300 },
-    flushTimeoutMs: 200,
-    createSession: (config) => {
-      session = new FakeSession(config);
-      return session;
-    },
-    ...extra,
+  agent = await startFakeAgent({ name: 'safe-device', dataDir: path.join(tmp.dir, 'data'), ...extra }, (s) => {
+    session = s;
   });
-  await agent.start();
 }
 
-async function resultOf(a: ReturnType<typeof makeAssign>) {
-  session.deliver({ type: 'assign', value: a });
-  await waitFor(() => session.of('result').some((r) => r.taskId === a.taskId), 15_000);
-  return session.of('result').find((r) => r.taskId === a.taskId)!;
-}
+const resultOf = (a: ReturnType<typeof makeAssign>) => resultFor(session, a);
 
 beforeEach(() => {
   tmp = tempDir();

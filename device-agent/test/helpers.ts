@@ -1,8 +1,11 @@
-// Shared test helpers: temp dirs and Assign builders.
+// Shared test helpers: temp dirs, Assign builders, an agent on a fake session.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Assign, OutputSpec } from '@orrery/protocol';
+import { DeviceAgent } from '../src/agent.js';
+import type { DeviceAgentOptions } from '../src/agent-options.js';
+import { FakeSession } from './fake-session.js';
 
 export function tempDir(prefix = 'orrery-agent-'): { dir: string; cleanup(): void } {
   const dir = mkdtempSync(path.join(os.tmpdir(), prefix));
@@ -54,7 +57,10 @@ export function pidAlive(pid: number): boolean {
 }
 
 /** Settings for an executor under test: work dirs in `dir`, small kill grace. */
-export function executorSettings(dir: string, extra: Partial<import('../src/executors/types.js').ExecutorSettings> = {}) {
+export function executorSettings(
+  dir: string,
+  extra: Partial<import('../src/executors/types.js').ExecutorSettings> = {},
+) {
   return {
     workRoot: path.join(dir, 'work'),
     maxForwardBytes: 8 * 1024 * 1024,
@@ -93,4 +99,35 @@ export function recordHooks() {
       onSpawn: (pid: number) => pids.push(pid),
     },
   };
+}
+
+/**
+ * A real DeviceAgent whose session is a FakeSession: tests deliver frames and
+ * read what the agent sent. `onSession` sees each session the agent opens.
+ */
+export async function startFakeAgent(
+  opts: { name: string; dataDir: string } & Partial<DeviceAgentOptions>,
+  onSession: (s: FakeSession) => void,
+): Promise<DeviceAgent> {
+  const agent = new DeviceAgent({
+    serverUrl: 'ws://127.0.0.1:1',
+    slots: 2,
+    executor: { killGraceMs: 300 },
+    flushTimeoutMs: 200,
+    createSession: (config) => {
+      const s = new FakeSession(config);
+      onSession(s);
+      return s;
+    },
+    ...opts,
+  });
+  await agent.start();
+  return agent;
+}
+
+/** Delivers an Assign and waits for its Result. */
+export async function resultFor(session: FakeSession, a: Assign) {
+  session.deliver({ type: 'assign', value: a });
+  await waitFor(() => session.of('result').some((r) => r.taskId === a.taskId), 15_000);
+  return session.of('result').find((r) => r.taskId === a.taskId)!;
 }
