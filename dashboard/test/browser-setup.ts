@@ -22,7 +22,7 @@ export const CHROMIUM_ARGS = [
 export function requirePrerequisites(): void {
   if (!existsSync(CHROMIUM)) {
     throw new Error(
-      `${CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium, or scripts/ensure-chromium.sh)`,
+      `${CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium, or scripts/ensure-test-tools.sh)`,
     );
   }
   const cli = join(REPO_ROOT, 'orchestrator/dist/cli/main.js');
