@@ -16,11 +16,14 @@ const storeSrc = join(repoRoot, 'orchestrator', 'src', 'store');
 /** Transpile (cached by content) and return the path of the built index.js. */
 export function buildStore() {
   const files = readdirSync(storeSrc).filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts')).sort();
-  const hash = createHash('sha256');
+  // Keyed by checkout too: the build links to this checkout's node_modules.
+  const hash = createHash('sha256').update(repoRoot);
   for (const file of files) hash.update(file).update(readFileSync(join(storeSrc, file)));
   const outRoot = join(tmpdir(), `orrery-store-${hash.digest('hex').slice(0, 16)}`);
   const index = join(outRoot, 'store', 'index.js');
-  if (existsSync(index)) return index;
+  // existsSync follows the link: a checkout reinstalled or removed since leaves it dangling.
+  if (existsSync(index) && existsSync(join(outRoot, 'node_modules'))) return index;
+  rmSync(outRoot, { recursive: true, force: true });
   // Build beside, then rename: concurrent builders never see a half-written folder.
   const staging = `${outRoot}.${process.pid}.${Date.now()}`;
   mkdirSync(join(staging, 'store'), { recursive: true });
